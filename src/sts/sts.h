@@ -1,0 +1,84 @@
+/*
+ * sts.h -- the token service: issues and verifies access tokens, and
+ * serves OIDC discovery, JWKS and the OAuth2 token endpoints.
+ *
+ * What it owns: the signing keys (through keys.h; nothing outside sts/
+ * sees a private key), the token format (Azure v1/v2 access-token claims)
+ * and the issuance audit (every token minted is recorded in the store's
+ * audit table before it is returned).
+ *
+ * Issuers (all https, on the server's public URL U):
+ *   v1:   U/{tenant}/          (the `iss` of v1 tokens; like sts.windows.net)
+ *   v2:   U/{tenant}/v2.0      (the `iss` of v2 tokens)
+ *   adfs: U/adfs               (tokens from the ADFS-style authority)
+ * sts_verify accepts exactly these three.
+ *
+ * Thread safety: an sts may be used by any number of threads.
+ */
+#ifndef MID_STS_H
+#define MID_STS_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/http.h"
+#include "mident.h"
+#include "store/store.h"
+
+typedef struct sts sts;
+
+typedef struct {
+    const char *public_url;   /* "https://127.0.0.1:8443", no trailing '/' */
+    const char *tenant_id;
+    int64_t token_lifetime;   /* seconds; default 86400 */
+} sts_config;
+
+sts *sts_new(mid_store *store, const sts_config *cfg, mident_error *err);
+void sts_free(sts *s);
+
+typedef enum { STS_V1 = 1, STS_V2 = 2, STS_ADFS = 3 } sts_token_version;
+
+typedef struct {
+    const char *object_id;    /* the principal the token is for */
+    const char *audience;     /* `aud`, exactly as requested */
+    sts_token_version version;
+    const char *grant;        /* recorded in the audit: "client_credentials",
+                                 "managed_identity" */
+    /* Managed-identity context, recorded in the audit (may be NULL). */
+    const char *app_resource_id;
+    const char *replica;
+    const char *node;
+} sts_mint_req;
+
+typedef struct {
+    char *access_token;       /* malloc'd */
+    char token_id[32];        /* uti */
+    char client_id[37];       /* appid of the principal */
+    int64_t iat, nbf, exp;
+} sts_token;
+
+/* Looks up the principal, builds the claims, signs, writes the audit
+ * record durably, and fills *out (free with sts_token_free).
+ * ENOTFOUND if the principal does not exist. */
+int sts_mint(sts *s, const sts_mint_req *req, sts_token *out, mident_error *err);
+void sts_token_free(sts_token *t);
+
+/* Verifies a token issued by this service for one of `audiences` (each
+ * also matching with/without a trailing '/'). */
+mident_code sts_verify(sts *s, const char *token, const char *const *audiences,
+                       size_t n_audiences, mident_claims **out,
+                       mident_error *err);
+
+int sts_rotate_keys(sts *s, mident_error *err);
+
+/* The issuer URL of a token version into out. */
+void sts_issuer(const sts *s, sts_token_version v, char *out, size_t n);
+const char *sts_tenant_id(const sts *s);
+const char *sts_public_url(const sts *s);
+
+/* Serves the token service's HTTP paths (discovery, JWKS, token
+ * endpoints, ADFS authority, cloud metadata). Returns 1 and fills res if
+ * the path is one of them, else 0 and leaves res alone. */
+int sts_handle(sts *s, const http_req *req, http_res *res);
+
+#endif
