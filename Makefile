@@ -63,6 +63,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(APP_OBJS) $(BUILD)/libmident.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(APP_OBJS) $(BUILD)/libmident.a $(LDLIBS)
 
+$(BUILD)/bench_%: $(BUILD)/obj/bench/%.o $(APP_OBJS) $(BUILD)/libmident.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(APP_OBJS) $(BUILD)/libmident.a $(LDLIBS)
+
 deps:
 	@scripts/deps.sh
 

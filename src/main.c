@@ -1,3 +1,109 @@
-/* main.c -- placeholder until the command dispatcher lands. */
+/*
+ * main.c -- the `mident` command: dispatches to the server (`up`) or to a
+ * CLI command group. See docs/cli.md for every command.
+ */
 #include <stdio.h>
-int main(void) { puts("mident"); return 0; }
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/http_client.h"
+#include "server/server.h"
+
+#define MIDENT_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mident [--data DIR] [-o json|table|tsv] <command> ...\n"
+            "\n"
+            "server:\n"
+            "  up [--listen ADDR:PORT] [--public-url URL] [--tls-name NAME]...\n"
+            "     [--token-lifetime SEC] [--threads N] [--log-level LEVEL]\n"
+            "\n"
+            "commands:\n"
+            "  account get-access-token [--resource R]\n"
+            "  account show\n"
+            "  keys rotate | list\n"
+            "  audit list [--after SEQ] [--top N]\n"
+            "  version\n"
+            "\n"
+            "The data directory defaults to $MIDENT_DATA or ~/.mident.\n");
+}
+
+int cli_usage(const char *group, const char *text)
+{
+    fprintf(stderr, "usage: mident %s %s\n", group, text);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    mident_error err;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (http_client_global_init(&err) < 0) {
+        fprintf(stderr, "ERROR: %s\n", err.message);
+        return 1;
+    }
+    /* `up` has its own options, --data among them. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "up") != 0)
+            continue;
+        server_config cfg;
+        /* options before and after "up" are all up's */
+        char *args[128];
+        int n = 0;
+        for (int j = 1; j < argc && n < 128; j++)
+            if (j != i)
+                args[n++] = argv[j];
+        if (server_config_parse(n, args, &cfg, &err) < 0) {
+            fprintf(stderr, "ERROR: %s\n", err.message);
+            usage(stderr);
+            return 2;
+        }
+        if (server_run(&cfg, &err) < 0) {
+            fprintf(stderr, "ERROR: %s\n", err.message);
+            return 1;
+        }
+        return 0;
+    }
+
+    cli_ctx ctx;
+    int ac = argc - 1;
+    char **av = argv + 1;
+    if (cli_parse_globals(&ctx, &ac, av, &err) < 0) {
+        fprintf(stderr, "ERROR: %s\n", err.message);
+        return 2;
+    }
+    if (ac < 1) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = av[0];
+    int rc;
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("mident %s\n", MIDENT_VERSION);
+        rc = 0;
+    } else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+               strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        rc = 0;
+    } else if (strcmp(cmd, "keys") == 0) {
+        rc = cmd_keys(ctx.data_dir, ac - 1, av + 1);
+    } else if (strcmp(cmd, "audit") == 0) {
+        rc = cmd_audit(&ctx, ac - 1, av + 1);
+    } else if (strcmp(cmd, "account") == 0) {
+        if (cli_load(&ctx, &err) < 0)
+            rc = cli_error("%s", err.message);
+        else
+            rc = cmd_account(&ctx, ac - 1, av + 1);
+    } else {
+        fprintf(stderr, "ERROR: unknown command '%s'\n", cmd);
+        usage(stderr);
+        rc = 2;
+    }
+    cli_ctx_free(&ctx);
+    return rc;
+}

@@ -5,8 +5,9 @@
  * libmicrohttpd's internal epoll thread plus a thread pool. For each
  * complete request the server calls one handler with an http_req (read
  * only) and an http_res to fill. The whole body is collected first, up to
- * `max_body` bytes; a larger body is answered 413 by this layer without
- * calling the handler. Request line and headers are bounded by
+ * `max_body` bytes; past that the body is dropped and the handler is
+ * called with `body_too_big` set, so it can answer 413 in its protocol's
+ * own error shape. Request line and headers are bounded by
  * libmicrohttpd's per-connection memory limit (`max_header`), which
  * answers 431 past it.
  *
@@ -50,6 +51,9 @@ struct http_req {
     const char *path;     /* decoded, leading slashes collapsed, no query */
     const char *body;     /* NUL-terminated; body_len bytes */
     size_t body_len;
+    int body_too_big;     /* the body exceeded max_body and was dropped:
+                             body is "" and the handler answers in its own
+                             protocol's error shape */
     const char *client_ip; /* textual peer address */
     void *internal;       /* the libmicrohttpd connection */
 };

@@ -239,11 +239,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     }
     http_res res;
     http_res_init(&res);
-    if (up->too_big) {
-        http_res_text(&res, 413, "application/json",
-                      "{\"error\":{\"code\":\"RequestEntityTooLarge\","
-                      "\"message\":\"The request body is too large.\"}}");
-    } else if (buf_failed(&up->body)) {
+    if (buf_failed(&up->body)) {
         http_res_text(&res, 500, "application/json",
                       "{\"error\":{\"code\":\"InternalServerError\","
                       "\"message\":\"out of memory\"}}");
@@ -253,8 +249,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         http_req req = {
             .method = method,
             .path = collapse_slashes(url),
-            .body = up->body.data ? up->body.data : "",
-            .body_len = up->body.len,
+            .body = up->body.data && !up->too_big ? up->body.data : "",
+            .body_len = up->too_big ? 0 : up->body.len,
+            .body_too_big = up->too_big,
             .client_ip = ip,
             .internal = conn,
         };

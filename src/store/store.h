@@ -166,14 +166,14 @@ int store_resource_delete(mid_store *s, const char *id, const store_precond *pre
 typedef struct {
     store_resource *items;
     size_t n;
-} store_resource_list;
+} store_resources;
 
 /* Resources whose id is `scope` itself or lies below it (scope + "/..."),
  * compared case-insensitively, optionally only those of `type`
  * (case-insensitive), ordered by id. scope NULL or "" = all. */
 int store_resource_list(mid_store *s, const char *scope, const char *type,
-                        store_resource_list *out, mident_error *err);
-void store_resource_list_free(store_resource_list *l);
+                        store_resources *out, mident_error *err);
+void store_resource_list_free(store_resources *l);
 
 /* ---- change feed ----------------------------------------------------- */
 
