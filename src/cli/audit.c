@@ -1,5 +1,5 @@
 /*
- * audit.c -- `mident audit list [--after SEQ] [--top N]`: the token
+ * audit.c -- `mident audit list [--after SEQ] [--top N]` (N defaults to 1000): the token
  * issuance audit, read from the data directory's store (works with or
  * without a running server). One JSON object per token issued:
  * {seq, time, tokenId, objectId, clientId, audience, grant,
@@ -26,7 +26,7 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
     const char *after_s = cli_opt(argc, argv, "--after", NULL, NULL);
     const char *top_s = cli_opt(argc, argv, "--top", NULL, NULL);
     int64_t after = after_s ? atoll(after_s) : 0;
-    size_t top = top_s ? (size_t)atol(top_s) : 100000;
+    size_t top = top_s ? (size_t)atol(top_s) : 1000; /* rows are ~3 KB each */
     char path[4096];
     mident_error err;
     snprintf(path, sizeof path, "%s/mident.db", ctx->data_dir);

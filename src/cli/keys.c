@@ -16,7 +16,8 @@
 #include "store/store.h"
 #include "sts/keys.h"
 
-#define MAX_LIFETIME (7 * 86400) /* the longest --token-lifetime allowed */
+/* the longest --token-lifetime allowed, plus the verification skew */
+#define MAX_LIFETIME (7 * 86400 + 300)
 
 static int open_keys(const char *data_dir, mid_store **st, sts_keys **k)
 {

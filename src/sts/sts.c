@@ -45,8 +45,9 @@ sts *sts_new(mid_store *store, const sts_config *cfg, mident_error *err)
     sts_issuer(s, STS_V1, s->iss_v1, sizeof s->iss_v1);
     sts_issuer(s, STS_V2, s->iss_v2, sizeof s->iss_v2);
     sts_issuer(s, STS_ADFS, s->iss_adfs, sizeof s->iss_adfs);
-    /* Keys stay published for the longest lifetime a token can have. */
-    s->keys = sts_keys_open(store, s->lifetime, err);
+    /* Keys stay published for the longest time a token they signed can
+     * still be accepted: its lifetime plus the verification skew. */
+    s->keys = sts_keys_open(store, s->lifetime + VERIFY_SKEW, err);
     if (!s->keys) {
         free(s);
         return NULL;

@@ -372,28 +372,74 @@ TEST(retired_key_is_pruned_after_max_lifetime)
     tmp_db_remove(&t);
 }
 
+/* A valid stored key (PEMs and kid) made by sts_keys on a scratch store,
+ * to be planted in another store with chosen times. */
+static int borrow_key(store_key *out)
+{
+    tmp_db t;
+    tmp_db_init(&t);
+    mid_store *s = open_store(&t);
+    mident_error err;
+    sts_keys *k = s ? sts_keys_open(s, 3600, &err) : NULL;
+    store_key *keys = NULL;
+    size_t n = 0;
+    int ok = k && store_key_list(s, &keys, &n, &err) == 0 && n == 1;
+    if (ok) {
+        *out = keys[0];
+        keys[0].private_pem = keys[0].cert_pem = NULL; /* now out's */
+    }
+    store_key_list_free(keys, n);
+    sts_keys_free(k);
+    store_close(s);
+    tmp_db_remove(&t);
+    return ok;
+}
+
 TEST(key_retired_long_ago_is_pruned_at_open)
 {
     tmp_db t;
     tmp_db_init(&t);
     mid_store *s = open_store(&t);
-    if (!s)
+    store_key old_key, recent_key;
+    if (!s || !borrow_key(&old_key) || !borrow_key(&recent_key)) {
+        CHECK(0);
         return;
+    }
     mident_error err;
+    int64_t now = (int64_t)time(NULL);
+    /* Retired two hours ago, with tokens living at most one hour: no token
+     * it signed can still be valid. */
+    old_key.created = now - 10000;
+    old_key.retired = now - 7200;
+    /* Retired a minute ago: its tokens may still be in use. */
+    recent_key.created = now - 9000;
+    recent_key.retired = now - 60;
+    CHECK_EQ_INT(store_key_add(s, &old_key, &err), 0);
+    CHECK_EQ_INT(store_key_add(s, &recent_key, &err), 0);
     sts_keys *k = sts_keys_open(s, 3600, &err);
-    char old_kid[64];
-    sts_keys_active_kid(k, old_kid);
-    CHECK_EQ_INT(sts_keys_rotate(k, &err), 0);
+    CHECK(k != NULL);
+    /* recent + a newly generated active key (none of the two may sign) */
+    CHECK_EQ_INT(jwks_count(k), 2);
+    CHECK_EQ_INT(stored_keys(s), 2);
+    cJSON *jwks = sts_keys_jwks(k, NULL);
+    char *text = json_print(jwks);
+    CHECK(text && !strstr(text, old_key.kid));
+    CHECK(text && strstr(text, recent_key.kid));
+    char active[64];
+    sts_keys_active_kid(k, active);
+    CHECK(strcmp(active, old_key.kid) != 0 && strcmp(active, recent_key.kid) != 0);
+    free(text);
+    cJSON_Delete(jwks);
     sts_keys_free(k);
-    /* Pretend the rotation happened two hours ago. */
-    CHECK_EQ_INT(store_key_retire(s, old_kid, (int64_t)time(NULL) - 7200, &err), 0);
-    k = sts_keys_open(s, 3600, &err);
+    /* With a tiny lifetime the recently retired key goes too. */
+    k = sts_keys_open(s, 1, &err);
     CHECK_EQ_INT(jwks_count(k), 1);
     CHECK_EQ_INT(stored_keys(s), 1);
-    char kid[64];
-    sts_keys_active_kid(k, kid);
-    CHECK(strcmp(kid, old_kid) != 0);
     sts_keys_free(k);
+    free(old_key.private_pem);
+    free(old_key.cert_pem);
+    free(recent_key.private_pem);
+    free(recent_key.cert_pem);
     store_close(s);
     tmp_db_remove(&t);
 }
