@@ -24,8 +24,11 @@ CC ?= cc
 CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPT) -fPIC \
           -Isrc -Ilib/include $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
-LDFLAGS := $(if $(filter 1,$(SANITIZE)),-fsanitize=address$(,)undefined,)
-, := ,
+ifeq ($(SANITIZE),1)
+LDFLAGS := -fsanitize=address,undefined
+else
+LDFLAGS :=
+endif
 
 # libmident: the public library and the core helpers it is built from.
 LIB_CORE := src/core/err.c src/core/b64.c src/core/buf.c src/core/json.c \

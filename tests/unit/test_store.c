@@ -1329,7 +1329,7 @@ static void *tx_loop(void *p)
         snprintf(id, sizeof id, RG1 "/providers/" UAI "/mixed%d", i);
         store_principal pr;
         char oid[37];
-        snprintf(oid, sizeof oid, "%08d-0000-4000-8000-000000000000", i);
+        snprintf(oid, sizeof oid, "%08d-0000-4000-8000-000000000000", i % 100);
         pr = make_principal(oid, oid, PRINCIPAL_MANAGED_IDENTITY);
         if (store_begin(a->s, &err) < 0 || put(a->s, id, UAI, "{}", &err) < 0 ||
             store_principal_put(a->s, &pr, &err) < 0 ||
