@@ -496,7 +496,7 @@ static int store_and_answer(arm_call *c, const arm_kind *k, const char *id,
     }
     if (url.len) {
         http_res_header(c->res, "Azure-AsyncOperation", url.data);
-        http_res_header(c->res, "Retry-After", "0");
+        http_res_header(c->res, "Retry-After-Ms", "10");
     }
     buf_free(&url);
     arm_send_doc(c, created ? 201 : ok_status, doc, NULL);
@@ -665,7 +665,7 @@ int arm_res_delete(arm_call *c, const arm_kind *k, const char *id, int lro)
     if (lro) {
         http_res_text(c->res, 202, "application/json", "");
         http_res_header(c->res, "Location", url.data);
-        http_res_header(c->res, "Retry-After", "0");
+        http_res_header(c->res, "Retry-After-Ms", "10");
     } else {
         http_res_text(c->res, 200, "application/json", "");
     }
