@@ -42,6 +42,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all run test unit e2e deps clean install bench
+.SECONDARY:
 
 all: $(BUILD)/mident $(BUILD)/libmident.a $(BUILD)/libmident.so $(UNIT_BINS)
 

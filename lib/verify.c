@@ -237,7 +237,7 @@ mident_keyset *mident_keyset_from_jwks(const char *json, size_t len,
     }
     ks = calloc(1, sizeof *ks);
     int count = cJSON_GetArraySize(keys);
-    if (!ks || (count > 0 && !(ks->keys = calloc((size_t)count, sizeof *ks->keys)))) {
+    if (!ks || !(ks->keys = calloc(count > 0 ? (size_t)count : 1, sizeof *ks->keys))) {
         mid_fail(err, MIDENT_ENOMEM, "out of memory");
         goto fail;
     }
@@ -564,8 +564,8 @@ static mident_claims *verify_token(const mident_keyset *ks, const char *token,
                  MIDENT_TOKEN_MAX);
         return NULL;
     }
-    const char *seg[3];
-    size_t seg_len[3];
+    const char *seg[3] = {0};
+    size_t seg_len[3] = {0};
     if (split_token(token, len, seg, seg_len, e) < 0)
         return NULL;
 

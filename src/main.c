@@ -30,12 +30,6 @@ static void usage(FILE *f)
             "The data directory defaults to $MIDENT_DATA or ~/.mident.\n");
 }
 
-int cli_usage(const char *group, const char *text)
-{
-    fprintf(stderr, "usage: mident %s %s\n", group, text);
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
     mident_error err;

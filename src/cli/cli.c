@@ -1,5 +1,6 @@
 /* cli.c -- shared CLI machinery; see cli.h. */
 #include "cli.h"
+#include "commands.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -21,6 +22,12 @@ int cli_error(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return 1;
+}
+
+int cli_usage(const char *group, const char *text)
+{
+    fprintf(stderr, "usage: mident %s %s\n", group, text);
+    return 2;
 }
 
 const char *cli_opt(int argc, char **argv, const char *a, const char *b,

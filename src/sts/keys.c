@@ -636,6 +636,24 @@ static void prune_if_due(sts_keys *k)
 
 /* ---- public API -------------------------------------------------------- */
 
+/* glibc's rwlocks prefer readers by default, so under steady signing load
+ * a rotation could wait forever; prefer the writer. No code path takes the
+ * read lock twice in one thread, which that mode requires. */
+static int init_lock(pthread_rwlock_t *lock)
+{
+#ifdef __GLIBC__
+    pthread_rwlockattr_t attr;
+    if (pthread_rwlockattr_init(&attr) != 0)
+        return -1;
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int rc = pthread_rwlock_init(lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    return rc;
+#else
+    return pthread_rwlock_init(lock, NULL);
+#endif
+}
+
 sts_keys *sts_keys_open(mid_store *store, int64_t max_token_lifetime,
                         mident_error *err)
 {
@@ -652,7 +670,7 @@ sts_keys *sts_keys_open(mid_store *store, int64_t max_token_lifetime,
     k->max_lifetime = max_token_lifetime;
     k->active = NO_ACTIVE;
     k->next_prune = INT64_MAX;
-    if (pthread_rwlock_init(&k->lock, NULL) != 0) {
+    if (init_lock(&k->lock) != 0) {
         free(k);
         mid_fail(err, MIDENT_EINTERNAL, "cannot create the signing keys lock");
         return NULL;

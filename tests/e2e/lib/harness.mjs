@@ -27,7 +27,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function startMident({ dataDir, args = [], env = {}, listen = "127.0.0.1:0" } = {}) {
   dataDir = dataDir || tempDir();
   const epPath = join(dataDir, "endpoints.json");
-  if (existsSync(epPath)) rmSync(epPath);
   const proc = spawn(bin, ["up", "--data", dataDir, "--listen", listen,
                            "--log-level", "warn", ...args],
                      { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -37,10 +36,10 @@ export async function startMident({ dataDir, args = [], env = {}, listen = "127.
   const exited = new Promise((resolve) => proc.on("exit", (code, sig) => resolve({ code, sig })));
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`mident up exited early:\n${out}`);
-    if (existsSync(epPath) && out.includes("mident is up")) break;
+    if (out.includes("mident is up")) break; // printed after endpoints.json is written
     await sleep(50);
   }
-  if (!existsSync(epPath)) {
+  if (!out.includes("mident is up")) {
     proc.kill("SIGKILL");
     throw new Error(`mident up did not become ready:\n${out}`);
   }
