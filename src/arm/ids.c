@@ -111,8 +111,8 @@ static int parse_blocks(const char *path, arm_path *p, char **segs,
 
 int arm_path_parse(const char *path, arm_path *out, mident_error *err)
 {
-    char *segs[ARM_MAX_SEGS];
-    size_t offs[ARM_MAX_SEGS];
+    char *segs[ARM_MAX_SEGS] = {0};
+    size_t offs[ARM_MAX_SEGS] = {0};
     int n = 0;
     memset(out, 0, sizeof *out);
     if (split(path, out, segs, offs, &n, err) < 0)
