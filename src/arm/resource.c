@@ -547,6 +547,17 @@ int arm_res_write(arm_call *c, const arm_kind *k, const char *id,
         }
         if (json_merge_patch(w.doc, body, &c->err) < 0)
             goto fail;
+        /* ARM replaces the whole tag set on PATCH (it is not merged). */
+        const cJSON *newtags = json_get_ci(body, "tags");
+        if (cJSON_IsObject(newtags)) {
+            drop(w.doc, "tags");
+            cJSON *copy = cJSON_Duplicate(newtags, 1);
+            if (!copy || !cJSON_AddItemToObject(w.doc, "tags", copy)) {
+                cJSON_Delete(copy);
+                arm_fail(c, MIDENT_ENOMEM, NULL, "out of memory");
+                goto fail;
+            }
+        }
     } else {
         w.doc = body;
         body = NULL;
