@@ -32,6 +32,7 @@ struct arm {
     char tenant_id[37];
     char sub[37];
     char admin_oid[37];
+    unsigned long ops_recorded; /* operation records written (atomic) */
 };
 
 typedef struct {

@@ -16,16 +16,49 @@
  *
  * Who may read one: the principal that started it, or anyone who may
  * read the resource it acted on.
+ *
+ * Records are kept for LRO_KEEP_SECONDS (clients poll within seconds);
+ * every LRO_PRUNE_EVERY records, older ones of the same type are deleted.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arm/arm_int.h"
 #include "core/json.h"
 #include "core/rand.h"
 
 #define OPRESULT_TYPE "Microsoft.Resources/operationResults"
+#define LRO_KEEP_SECONDS 3600
+#define LRO_PRUNE_EVERY 64
+
+/* Deletes records of `type` that ended before now - LRO_KEEP_SECONDS.
+ * endTime values share one ISO-8601 format, so they order as strings. */
+static int prune(arm_call *c, const char *type)
+{
+    char cutoff[40];
+    time_t t = time(NULL) - LRO_KEEP_SECONDS;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(cutoff, sizeof cutoff, "%Y-%m-%dT%H:%M:%S", &tm);
+    char scope[64];
+    snprintf(scope, sizeof scope, "/subscriptions/%s", c->a->sub);
+    store_resources l = {0};
+    if (store_resource_list(c->a->store, scope, type, &l, &c->err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        mident_error e;
+        cJSON *doc = json_parse(l.items[i].body, strlen(l.items[i].body), &e);
+        const char *end = json_get_str(doc, "endTime");
+        if (end && strcmp(end, cutoff) < 0)
+            rc = store_resource_delete(c->a->store, l.items[i].id, NULL, &c->err);
+        cJSON_Delete(doc);
+    }
+    store_resource_list_free(&l);
+    return rc;
+}
 
 int lro_record(arm_call *c, const char *target, const arm_kind *k,
                const char *location, const char *op_type, buf *url)
@@ -70,6 +103,10 @@ int lro_record(arm_call *c, const char *target, const arm_kind *k,
     } else {
         mid_fail(&c->err, MIDENT_ENOMEM, "out of memory");
     }
+    if (rc == 0 &&
+        __atomic_add_fetch(&c->a->ops_recorded, 1, __ATOMIC_RELAXED) %
+                LRO_PRUNE_EVERY == 0)
+        rc = prune(c, type.data);
     if (rc == 0)
         buf_printf(url, "%s%s?api-version=%s", c->a->public_url, id.data,
                    c->api_version);
