@@ -8,8 +8,17 @@
  *   4. the HTTPS listener (so that port 0 resolves to a real port), which
  *      answers 503 until step 5 is done;
  *   5. token service and resource manager, built with the public URL;
- *   6. endpoints.json, written atomically with mode 0600 (it holds the
- *      admin secret), then the "ready" line on stdout.
+ *   6. the node agent (src/agent): registers this node with the token
+ *      service, listens on its loopback identity endpoint, then starts the
+ *      container apps' replicas (skipped with --no-agent);
+ *   7. endpoints.json, written atomically with mode 0600 (it holds the
+ *      admin secret; identityEndpoint is the agent's), then the "ready"
+ *      line on stdout.
+ * Shutdown stops the agent (and so every replica) first.
+ *
+ * Test hook: with MIDENT_TEST_HOOKS=1 in the environment, the agent's node
+ * channel fails as if the token service were unreachable while the file
+ * DATA/test-hooks/sts-down exists (docs/agent.md).
  */
 #include "server.h"
 
@@ -20,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/agent.h"
+#include "agent/channel.h"
 #include "arm/arm.h"
 #include "core/fsutil.h"
 #include "core/http.h"
@@ -96,7 +107,8 @@ static char *admin_secret_for(mid_store *st, const directory_info *di,
 
 static int write_endpoints(const char *path, const char *url, const sts *s,
                            const directory_info *di, const char *secret,
-                           const char *ca_path, mident_error *err)
+                           const char *ca_path, const char *identity_endpoint,
+                           mident_error *err)
 {
     char buf[1024];
     cJSON *d = cJSON_CreateObject(), *admin = cJSON_CreateObject();
@@ -111,7 +123,7 @@ static int write_endpoints(const char *path, const char *url, const sts *s,
     snprintf(buf, sizeof buf, "%s/%s/discovery/v2.0/keys", url, di->tenant_id);
     json_set_str(d, "jwksUri", buf);
     json_set_str(d, "caCert", ca_path);
-    json_set(d, "identityEndpoint", cJSON_CreateNull());
+    json_set_str(d, "identityEndpoint", identity_endpoint);
     json_set_str(admin, "clientId", di->admin_app_id);
     json_set_str(admin, "objectId", di->admin_object_id);
     json_set_str(admin, "clientSecret", secret);
@@ -146,6 +158,7 @@ int server_run(const server_config *cfg, mident_error *err)
     tls_material tls = {0};
     char *secret = NULL;
     router r = {0};
+    agent *ag = NULL;
     sigset_t sigs;
     block_signals(&sigs);
 
@@ -207,8 +220,33 @@ int server_run(const server_config *cfg, mident_error *err)
         goto out;
     __atomic_store_n(&r.ready, 1, __ATOMIC_RELEASE);
 
+    if (cfg->agent_enabled) {
+        char hook[4096];
+        const char *hooks = getenv("MIDENT_TEST_HOOKS");
+        int with_hook = hooks && strcmp(hooks, "1") == 0;
+        snprintf(hook, sizeof hook, "%s/test-hooks/sts-down", cfg->data_dir);
+        if (sts_node_register(r.sts, cfg->node, err) < 0)
+            goto out;
+        agent_config agc = {
+            .data_dir = cfg->data_dir,
+            .listen_addr = cfg->agent_addr,
+            .port = cfg->agent_port,
+            .endpoint_host = cfg->agent_host,
+            .node = cfg->node,
+            .channel = channel_local_new(r.sts, with_hook ? hook : NULL, err),
+            .store = st,
+        };
+        if (!agc.channel || !(ag = agent_start(&agc, err))) {
+            mid_err_wrap(err, "starting the node agent");
+            goto out;
+        }
+        if (with_hook)
+            log_warn("server", "test hooks on: %s makes the token service "
+                     "unreachable for the agent", hook);
+    }
+
     if (write_endpoints(endpoints_path, url, r.sts, &di, secret, tls.ca_cert_path,
-                        err) < 0)
+                        ag ? agent_identity_endpoint(ag) : NULL, err) < 0)
         goto out;
 
     printf("mident is up\n"
@@ -216,9 +254,11 @@ int server_run(const server_config *cfg, mident_error *err)
            "  tenant:                %s\n"
            "  subscription:          %s\n"
            "  CA certificate:        %s\n"
+           "  identity endpoint:     %s\n"
            "  endpoints and admin:   %s\n"
            "Trust the CA with: export NODE_EXTRA_CA_CERTS=%s REQUESTS_CA_BUNDLE=%s\n",
-           url, di.tenant_id, di.subscription_id, tls.ca_cert_path, endpoints_path,
+           url, di.tenant_id, di.subscription_id, tls.ca_cert_path,
+           ag ? agent_identity_endpoint(ag) : "(no agent)", endpoints_path,
            tls.ca_cert_path, tls.ca_cert_path);
     fflush(stdout);
     log_info("server", "listening on %s", url);
@@ -228,6 +268,7 @@ int server_run(const server_config *cfg, mident_error *err)
     log_info("server", "signal %d: shutting down", sig);
     rc = 0;
 out:
+    agent_stop(ag); /* first: replicas may still be talking to us */
     __atomic_store_n(&r.ready, 0, __ATOMIC_RELEASE);
     http_server_stop(http);
     arm_free(r.arm);

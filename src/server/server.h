@@ -26,6 +26,12 @@ typedef struct {
     int n_names;
     int64_t token_lifetime; /* seconds; default 86400 */
     unsigned threads;       /* HTTP pool size; 0 = cores */
+    /* the node agent (src/agent) run inside `mident up` */
+    int agent_enabled;      /* default 1; --no-agent */
+    char agent_addr[64];    /* loopback; default 127.0.0.1 */
+    int agent_port;         /* default 4141; 0 picks a free port */
+    char agent_host[256];   /* host in IDENTITY_ENDPOINT; default localhost */
+    char node[64];          /* node name; default the host name */
 } server_config;
 
 /* Parses `mident up` options into cfg (defaults first). Prints usage and

@@ -187,6 +187,12 @@ typedef struct {
 } store_change;
 
 int64_t store_current_rev(mid_store *s);
+/* The revision of the last change written through this handle (0 if
+ * none), read without locking or SQL: a doorbell for followers in the same
+ * process (the node agent of `mident up`) to tell cheaply, on every
+ * request, whether the feed has news. It may run ahead of what is
+ * committed; the changes themselves are read with store_changes_since. */
+int64_t store_rev_hint(mid_store *s);
 /* Up to `max` changes with rev > after, oldest first. *out malloc'd. */
 int store_changes_since(mid_store *s, int64_t after, size_t max,
                         store_change **out, size_t *n, mident_error *err);

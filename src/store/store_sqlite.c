@@ -306,6 +306,8 @@ struct mid_store {
     int q_stop;
     int writer_running;
     pthread_t writer;
+
+    int64_t rev_hint;       /* last change rev written here; atomic */
 };
 
 /* Its address identifies the calling thread (see in_own_tx). */
@@ -608,7 +610,14 @@ static int64_t change_add(mid_store *s, const char *kind, const char *op,
     if (exec1(s, SQL_CHANGE_ADD, err, "recording a change", "sssI", kind, op,
               id, now_s()) < 0)
         return -1;
-    return sqlite3_last_insert_rowid(s->db);
+    int64_t rev = sqlite3_last_insert_rowid(s->db);
+    __atomic_store_n(&s->rev_hint, rev, __ATOMIC_RELEASE);
+    return rev;
+}
+
+int64_t store_rev_hint(mid_store *s)
+{
+    return __atomic_load_n(&s->rev_hint, __ATOMIC_ACQUIRE);
 }
 
 /* ---- open / close ----------------------------------------------------- */

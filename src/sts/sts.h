@@ -81,4 +81,28 @@ const char *sts_public_url(const sts *s);
  * the path is one of them, else 0 and leaves res alone. */
 int sts_handle(sts *s, const http_req *req, http_res *res);
 
+/* ---- node agents (node.c) --------------------------------------------
+ *
+ * A node agent asks for managed-identity tokens on behalf of the replicas
+ * it runs. sts_node_mint re-checks, at mint time, that
+ *   - the node is registered (sts_node_register),
+ *   - the app exists, is not stopped, and is scheduled on that node (one
+ *     node today: every registered node runs every app),
+ *   - the identity (principal object id) is assigned to the app right now
+ *     (its system-assigned principal or one of its user-assigned ones),
+ * then mints a v1 token with grant "managed_identity" whose audit record
+ * names the app, replica and node. Refusals are MIDENT_EFORBIDDEN. */
+typedef struct {
+    const char *node;
+    const char *app_resource_id;
+    const char *replica;
+    const char *object_id;
+    const char *audience;
+} sts_node_mint_req;
+
+/* Records `node` as a node of this deployment (idempotent). */
+int sts_node_register(sts *s, const char *node, mident_error *err);
+int sts_node_mint(sts *s, const sts_node_mint_req *req, sts_token *out,
+                  mident_error *err);
+
 #endif
