@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/logs.h"
 #include "cli/commands.h"
 #include "core/http_client.h"
 #include "server/server.h"
@@ -19,12 +20,16 @@ static void usage(FILE *f)
             "server:\n"
             "  up [--listen ADDR:PORT] [--public-url URL] [--tls-name NAME]...\n"
             "     [--token-lifetime SEC] [--threads N] [--log-level LEVEL]\n"
+            "     [--agent-listen ADDR:PORT] [--identity-host HOST] [--node NAME]\n"
+            "     [--no-agent]\n"
             "\n"
             "commands:\n"
             "  account get-access-token [--resource R]\n"
             "  account show\n"
             "  keys rotate | list\n"
             "  audit list [--after SEQ] [--top N]\n"
+            "  containerapp logs show -n APP -g RG [--replica NAME] [--tail N]\n"
+            "     [--type stdout|stderr|all] [--follow]\n"
             "  version\n"
             "\n"
             "The data directory defaults to $MIDENT_DATA or ~/.mident.\n");
@@ -86,6 +91,9 @@ int main(int argc, char **argv)
         rc = 0;
     } else if (strcmp(cmd, "keys") == 0) {
         rc = cmd_keys(ctx.data_dir, ac - 1, av + 1);
+    } else if (strcmp(cmd, "containerapp") == 0 && ac > 1 &&
+               strcmp(av[1], "logs") == 0) {
+        rc = cmd_containerapp_logs(ctx.data_dir, ac - 2, av + 2);
     } else if (strcmp(cmd, "audit") == 0) {
         rc = cmd_audit(&ctx, ac - 1, av + 1);
     } else if (strcmp(cmd, "account") == 0) {

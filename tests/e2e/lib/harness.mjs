@@ -27,8 +27,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function startMident({ dataDir, args = [], env = {}, listen = "127.0.0.1:0" } = {}) {
   dataDir = dataDir || tempDir();
   const epPath = join(dataDir, "endpoints.json");
+  // The node agent's endpoint on a free port unless the test picks one, so
+  // that servers of concurrent test runs never collide on 4141.
+  const agentArgs = args.includes("--agent-listen") || args.includes("--no-agent")
+    ? [] : ["--agent-listen", "127.0.0.1:0"];
   const proc = spawn(bin, ["up", "--data", dataDir, "--listen", listen,
-                           "--log-level", "warn", ...args],
+                           "--log-level", "warn", ...agentArgs, ...args],
                      { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stdout.on("data", (d) => (out += d));
