@@ -51,25 +51,31 @@ all: $(BUILD)/mident $(BUILD)/libmident.a $(BUILD)/libmident.so $(UNIT_BINS)
 
 $(BUILD)/obj/%.o: %.c $(wildcard src/*/*.h lib/include/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libmident.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/libmident.so: $(LIB_OBJS)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/mident: $(MAIN_OBJ) $(APP_OBJS) $(BUILD)/libmident.a
-	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(APP_OBJS) $(BUILD)/libmident.a $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(APP_OBJS) $(BUILD)/libmident.a $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(APP_OBJS) $(BUILD)/libmident.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(APP_OBJS) $(BUILD)/libmident.a $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $< $(APP_OBJS) $(BUILD)/libmident.a $(LDLIBS)
 
 $(BUILD)/bench_%: $(BUILD)/obj/bench/%.o $(APP_OBJS) $(BUILD)/libmident.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(APP_OBJS) $(BUILD)/libmident.a $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $< $(APP_OBJS) $(BUILD)/libmident.a $(LDLIBS)
 
 deps:
 	@scripts/deps.sh

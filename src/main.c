@@ -26,6 +26,8 @@ static void usage(FILE *f)
             "commands:\n"
             "  account get-access-token [--resource R]\n"
             "  account show\n"
+            "  ad sp create-for-rbac --name NAME [--role ROLE --scopes SCOPE]\n"
+            "  ad sp credential reset --id APPID\n"
             "  keys rotate | list\n"
             "  audit list [--after SEQ] [--top N]\n"
             "  containerapp logs show -n APP -g RG [--replica NAME] [--tail N]\n"
@@ -101,6 +103,11 @@ int main(int argc, char **argv)
             rc = cli_error("%s", err.message);
         else
             rc = cmd_account(&ctx, ac - 1, av + 1);
+    } else if (strcmp(cmd, "ad") == 0) {
+        if (cli_load(&ctx, &err) < 0)
+            rc = cli_error("%s", err.message);
+        else
+            rc = cmd_ad(&ctx, ac - 1, av + 1);
     } else {
         fprintf(stderr, "ERROR: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -9,6 +9,7 @@
 
 /* Groups that talk to a running server (they need cli_load first). */
 int cmd_account(cli_ctx *ctx, int argc, char **argv);
+int cmd_ad(cli_ctx *ctx, int argc, char **argv);
 
 /* Groups that work on the data directory directly. */
 int cmd_keys(const char *data_dir, int argc, char **argv);
