@@ -20,6 +20,7 @@
 
 #include "agent/agent.h"
 #include "agent/map.h"
+#include "core/buf.h"
 #include "core/http.h"
 
 /* ---- spec.c: the agent's view of one container app ---------------------- */
@@ -104,10 +105,10 @@ typedef struct {
 
 ag_cache *cache_new(agent_channel *ch, const char *node, mident_error *err);
 void cache_free(ag_cache *c);
-/* The response body for a token (malloc'd JSON), from the cache or minted
+/* Appends the response body for a token (JSON) to `out`, from the cache or minted
  * (concurrent misses for the same key make one mint). Errors carry the
  * channel's codes (see channel.h). */
-int cache_get(ag_cache *c, const cache_req *r, char **body, mident_error *err);
+int cache_get(ag_cache *c, const cache_req *r, buf *out, mident_error *err);
 /* Drops cached tokens: of one identity in one app (app_key non-NULL), of
  * an identity in every app (app_key NULL), or of a whole app (object_id
  * NULL). */

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "agent/agent_int.h"
+#include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/rand.h"
@@ -38,6 +39,7 @@ typedef struct cache_ent {
     char *app_key, *app_id, *object_id, *resource;
     char replica[128];    /* the last replica that asked (audited) */
     char *body;           /* NULL until the first mint succeeds */
+    size_t body_len;
     int64_t nbf, exp, refresh_at, minted_at, last_used;
     int minting;
     unsigned attempt;     /* bumped when a mint finishes */
@@ -138,9 +140,9 @@ static char *make_body(const channel_token *t, const char *resource)
     return s;
 }
 
-/* Mints for e without the lock; then stores the result under it.
- * Returns 0 and sets *body (malloc'd copy) when want_body. */
-static int mint_into(ag_cache *c, cache_ent *e, char **body, mident_error *err)
+/* Mints for e without the lock; then stores the result under it and
+ * appends the body to `out` when non-NULL. */
+static int mint_into(ag_cache *c, cache_ent *e, buf *out, mident_error *err)
 {
     channel_mint_req r = {
         .node = c->node,
@@ -179,8 +181,12 @@ static int mint_into(ag_cache *c, cache_ent *e, char **body, mident_error *err)
             free(e->body);
         }
         e->body = b;
-        if (body && !(*body = strdup(b)))
-            rc = mid_fail(err, MIDENT_ENOMEM, "out of memory");
+        e->body_len = strlen(b);
+        if (out) {
+            buf_append(out, b, e->body_len);
+            if (buf_failed(out))
+                rc = mid_fail(err, MIDENT_ENOMEM, "out of memory");
+        }
     } else if (err) {
         *err = merr;
     }
@@ -207,9 +213,8 @@ static void drop_locked(ag_cache *c, cache_ent *e)
         ent_free(e);
 }
 
-int cache_get(ag_cache *c, const cache_req *r, char **body, mident_error *err)
+int cache_get(ag_cache *c, const cache_req *r, buf *out, mident_error *err)
 {
-    *body = NULL;
     char key[4096];
     int kn = snprintf(key, sizeof key, "%s\x1f%s\x1f%s", r->app_key, r->object_id,
                       r->resource);
@@ -220,10 +225,9 @@ int cache_get(ag_cache *c, const cache_req *r, char **body, mident_error *err)
     cache_ent *e = ag_map_get(&c->map, key);
     if (e && servable(e, now)) {
         e->last_used = now;
-        snprintf(e->replica, sizeof e->replica, "%s", r->replica);
-        *body = strdup(e->body);
+        buf_append(out, e->body, e->body_len);
         pthread_mutex_unlock(&c->mu);
-        return *body ? 0 : mid_fail(err, MIDENT_ENOMEM, "out of memory");
+        return buf_failed(out) ? mid_fail(err, MIDENT_ENOMEM, "out of memory") : 0;
     }
     if (!e) {
         int failed = 0;
@@ -252,8 +256,8 @@ int cache_get(ag_cache *c, const cache_req *r, char **body, mident_error *err)
             pthread_cond_wait(&c->cv, &c->mu);
         int rc;
         if (e->last_ok && servable(e, now_s())) {
-            *body = strdup(e->body);
-            rc = *body ? 0 : mid_fail(err, MIDENT_ENOMEM, "out of memory");
+            buf_append(out, e->body, e->body_len);
+            rc = buf_failed(out) ? mid_fail(err, MIDENT_ENOMEM, "out of memory") : 0;
         } else {
             if (err)
                 *err = e->last_err;
@@ -265,7 +269,7 @@ int cache_get(ag_cache *c, const cache_req *r, char **body, mident_error *err)
     }
     e->minting = 1;
     pthread_mutex_unlock(&c->mu);
-    int rc = mint_into(c, e, body, err);
+    int rc = mint_into(c, e, out, err);
     pthread_mutex_lock(&c->mu);
     if (rc < 0 && err && err->code == MIDENT_EFORBIDDEN)
         drop_locked(c, e);

@@ -74,38 +74,37 @@ static void fail(http_res *res, int status, const char *msg)
 
 enum { D2019, D2017 };
 
+/* Every parameter a request may carry, read in one pass. */
+static const char *const known[] = {"api-version", "resource", "client_id",
+                                    "object_id", "principal_id", "mi_res_id",
+                                    "msi_res_id", "clientid", NULL};
+enum { P_VERSION, P_RESOURCE, P_FIRST_SELECTOR };
+#define N_KNOWN 8
+
 typedef struct {
+    const char *val[N_KNOWN];
+    const char *bad;      /* first unknown parameter */
+    const char *repeated; /* first repeated parameter */
+    /* after validation */
     int dialect;
     const char *resource;
     const char *sel_name; /* the selector used, or NULL */
     const char *sel_val;
-    int n_sel;
-    const char *bad;      /* first unknown or repeated parameter */
-    int repeated;
 } params;
 
 static int param_cb(void *ctx, const char *k, const char *v)
 {
     params *p = ctx;
-    static const char *const sel2019[] = {"client_id", "object_id", "principal_id",
-                                          "mi_res_id", "msi_res_id", "clientid",
-                                          NULL};
-    static const char *const sel2017[] = {"clientid", NULL};
-    if (strcmp(k, "api-version") == 0)
-        return 0;
-    if (strcmp(k, "resource") == 0) {
-        p->resource = v;
-        return 0;
-    }
-    for (const char *const *s = p->dialect == D2019 ? sel2019 : sel2017; *s; s++)
-        if (strcmp(k, *s) == 0) {
-            p->n_sel++;
-            p->sel_name = k;
-            p->sel_val = v;
+    for (int i = 0; known[i]; i++)
+        if (strcmp(k, known[i]) == 0) {
+            if (p->val[i] && !p->repeated)
+                p->repeated = known[i];
+            p->val[i] = v;
             return 0;
         }
-    p->bad = k;
-    return 1;
+    if (!p->bad)
+        p->bad = k;
+    return 0;
 }
 
 static int path_ok(const char *path)
@@ -156,8 +155,10 @@ void endpoint_handle(void *ctx, const http_req *req, http_res *res)
     if (!path_ok(req->path))
         return fail(res, 400, "Unknown path: the token endpoint is /MSI/token.");
 
-    params p = {0};
-    const char *ver = http_req_query(req, "api-version");
+    params p;
+    memset(&p, 0, sizeof p);
+    http_req_query_each(req, param_cb, &p);
+    const char *ver = p.val[P_VERSION];
     if (!ver || !*ver)
         return fail(res, 400, "The api-version parameter is required "
                               "(2019-08-01).");
@@ -179,23 +180,30 @@ void endpoint_handle(void *ctx, const http_req *req, http_res *res)
     char skey[AG_SECRET_KEY_LEN];
     secret_index_key(secret, skey);
 
-    http_req_query_each(req, param_cb, &p);
     char msg[256];
+    /* 2017-09-01 knows only `clientid` as a selector. */
+    for (int i = P_FIRST_SELECTOR; p.dialect == D2017 && known[i]; i++)
+        if (p.val[i] && strcmp(known[i], "clientid") != 0 && !p.bad)
+            p.bad = known[i];
     if (p.bad) {
         snprintf(msg, sizeof msg, "Unknown parameter '%.64s'.", p.bad);
         return fail(res, 400, msg);
     }
-    static const char *const once[] = {"api-version", "resource", "client_id",
-                                       "object_id", "principal_id", "mi_res_id",
-                                       "msi_res_id", "clientid", NULL};
-    for (const char *const *k = once; *k; k++)
-        if (http_req_query_count(req, *k) > 1) {
-            snprintf(msg, sizeof msg, "Parameter '%s' is repeated.", *k);
-            return fail(res, 400, msg);
-        }
+    if (p.repeated) {
+        snprintf(msg, sizeof msg, "Parameter '%s' is repeated.", p.repeated);
+        return fail(res, 400, msg);
+    }
+    p.resource = p.val[P_RESOURCE];
     if (!p.resource || !*p.resource)
         return fail(res, 400, "The resource parameter is required.");
-    if (p.n_sel > 1)
+    int n_sel = 0;
+    for (int i = P_FIRST_SELECTOR; known[i]; i++)
+        if (p.val[i]) {
+            n_sel++;
+            p.sel_name = known[i];
+            p.sel_val = p.val[i];
+        }
+    if (n_sel > 1)
         return fail(res, 400, "At most one of client_id, object_id, principal_id "
                               "and mi_res_id may be given.");
 
@@ -225,9 +233,9 @@ void endpoint_handle(void *ctx, const http_req *req, http_res *res)
 
     cache_req cr = {.app_key = app_key, .app_id = app_id, .replica = replica,
                     .object_id = oid, .resource = p.resource};
-    char *body = NULL;
     mident_error err;
-    if (cache_get(a->cache, &cr, &body, &err) < 0) {
+    buf_reset(&res->body);
+    if (cache_get(a->cache, &cr, &res->body, &err) < 0) {
         log_info("agent", "replica %s: no token for %s: %s", replica, oid,
                  err.message);
         if (err.code == MIDENT_EFORBIDDEN)
@@ -238,9 +246,5 @@ void endpoint_handle(void *ctx, const http_req *req, http_res *res)
                               "token.");
     }
     res->status = 200;
-    snprintf(res->content_type, sizeof res->content_type, "application/json");
-    buf_reset(&res->body);
-    buf_puts(&res->body, body);
-    memset(body, 0, strlen(body));
-    free(body);
+    memcpy(res->content_type, "application/json", sizeof "application/json");
 }

@@ -63,13 +63,18 @@ static char *get(ag_cache *c, const char *app, const char *oid, const char *res,
                  mident_code *code)
 {
     cache_req r = req_for(app, oid, res);
-    char *body = NULL;
+    buf b;
+    buf_init(&b);
     mident_error err;
     mid_err_clear(&err);
-    int rc = cache_get(c, &r, &body, &err);
+    int rc = cache_get(c, &r, &b, &err);
     if (code)
         *code = rc == 0 ? MIDENT_OK : err.code;
-    return body;
+    if (rc < 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b, NULL);
 }
 
 static const char *tok_of(const char *body, char *out, size_t n)
