@@ -61,30 +61,52 @@ http {
 }
 CONF
 nginx -c "$tmp/nginx/nginx.conf" -g "daemon off;" 2>"$tmp/nginx.err" &
-pids+=($!)
+NPID=$!; pids+=("$NPID")
 sleep 0.5
 NGINX_URL="http://127.0.0.1:$NGINX_PORT/token.json"
 curl -sf "$NGINX_URL" | cmp -s - "$tmp/token.json" || { echo "nginx does not serve the file"; cat "$tmp/nginx.err" "$tmp/nginx/error.log" 2>/dev/null; exit 1; }
 
 echo "== identity endpoint (cached token, $SIZE-byte body) vs nginx static file, wrk -t2 -c$CONNS -d${DURATION}s, $(nproc) cores, interleaved"
-run_wrk() { # label url [header]
-  local out
-  if [ -n "${3:-}" ]; then out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "$3" "$2")
-  else out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$2"); fi
-  local rps p99 errs
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  errs=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  echo "$1 req/s=$rps p99=$p99${errs:+ non2xx=$errs}"
+# CPU time (clock ticks) used so far by a process and its children
+# processes (nginx workers): robust against other load on the machine,
+# unlike req/s.
+cpu_ticks() { # pid...
+  local t=0 p
+  for p in "$@" $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
 }
-AG=(); NG=()
+HZ=$(getconf CLK_TCK)
+run_wrk() { # label pid url [header]
+  local out c0 c1
+  c0=$(cpu_ticks "$2")
+  if [ -n "${4:-}" ]; then out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "$4" "$3")
+  else out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$3"); fi
+  c1=$(cpu_ticks "$2")
+  local rps p99 errs reqs us
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" { v=$2; u=v; gsub(/[0-9.]/, "", u); sub(/[a-z]+$/, "", v);
+         printf "%.2f", u=="us" ? v/1000 : (u=="s" ? v*1000 : v) }')  # in ms
+  errs=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  us=$(awk -v t="$((c1 - c0))" -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+  echo "$1 req/s=$rps p99_ms=$p99 cpu_us_per_req=$us${errs:+ non2xx=$errs}"
+}
+AG=(); NG=(); AC=(); NC=(); AP=(); NP=()
+field() { echo "$1" | sed -E "s/.*$2=([0-9.]+).*/\\1/"; }
 for r in $(seq "$ROUNDS"); do
-  a=$(run_wrk agent "$URL" "X-IDENTITY-HEADER: $SECRET"); echo "round $r: $a"; AG+=("$(echo "$a" | sed -E 's/.*req\/s=([0-9.]+).*/\1/')")
-  n=$(run_wrk nginx "$NGINX_URL"); echo "round $r: $n"; NG+=("$(echo "$n" | sed -E 's/.*req\/s=([0-9.]+).*/\1/')")
+  a=$(run_wrk agent "$MPID" "$URL" "X-IDENTITY-HEADER: $SECRET"); echo "round $r: $a"
+  AG+=("$(field "$a" 'req\/s')"); AC+=("$(field "$a" cpu_us_per_req)"); AP+=("$(field "$a" p99_ms)")
+  n=$(run_wrk nginx "$NPID" "$NGINX_URL"); echo "round $r: $n"
+  NG+=("$(field "$n" 'req\/s')"); NC+=("$(field "$n" cpu_us_per_req)"); NP+=("$(field "$n" p99_ms)")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 MA=$(median "${AG[@]}"); MN=$(median "${NG[@]}")
-awk -v a="$MA" -v n="$MN" 'BEGIN { printf "median: agent %.0f req/s, nginx %.0f req/s, ratio %.2f (target >= 0.90)\n", a, n, a / n }'
+awk -v a="$MA" -v n="$MN" -v ac="$(median "${AC[@]}")" -v nc="$(median "${NC[@]}")" \
+    -v ap="$(median "${AP[@]}")" -v np="$(median "${NP[@]}")" 'BEGIN {
+  printf "median: agent %.0f req/s (p99 %s ms, %.2f us CPU/req), nginx %.0f req/s (p99 %s ms, %.2f us CPU/req)\n", a, ap, ac, n, np, nc
+  printf "ratio agent/nginx: req/s %.2f (target >= 0.90); CPU per request %.2f\n", a / n, ac / nc }'
 
 echo "== resident memory of mident up (server + agent) with $APPS apps on the node"
 RSS1=$(rss "$MPID")

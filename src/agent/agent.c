@@ -153,7 +153,8 @@ agent *agent_start(const agent_config *cfg, mident_error *err)
         .port = cfg->port,
         .threads = cfg->threads,
         .max_body = 1024,
-        .max_header = 16 << 10,
+        .max_header = 8 << 10, /* request line + headers; also what
+                                  libmicrohttpd clears per request */
         .handler = endpoint_handle,
         .ctx = a,
     };

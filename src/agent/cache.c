@@ -216,10 +216,15 @@ static void drop_locked(ag_cache *c, cache_ent *e)
 int cache_get(ag_cache *c, const cache_req *r, buf *out, mident_error *err)
 {
     char key[4096];
-    int kn = snprintf(key, sizeof key, "%s\x1f%s\x1f%s", r->app_key, r->object_id,
-                      r->resource);
-    if (kn < 0 || (size_t)kn >= sizeof key)
+    size_t la = strlen(r->app_key), lo = strlen(r->object_id),
+           lr = strlen(r->resource);
+    if (la + lo + lr + 3 > sizeof key)
         return mid_fail(err, MIDENT_EINVAL, "resource too long");
+    memcpy(key, r->app_key, la);
+    key[la] = '\x1f';
+    memcpy(key + la + 1, r->object_id, lo);
+    key[la + 1 + lo] = '\x1f';
+    memcpy(key + la + 2 + lo, r->resource, lr + 1);
     int64_t now = now_s();
     pthread_mutex_lock(&c->mu);
     cache_ent *e = ag_map_get(&c->map, key);

@@ -46,10 +46,24 @@
 
 void secret_index_key(const char *secret, char out[AG_SECRET_KEY_LEN])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)secret, strlen(secret), md);
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+/* Copies a NUL-terminated string into a buffer of n bytes, truncating. */
+static void copy(char *dst, const char *src, size_t n)
+{
+    size_t len = strlen(src);
+    if (len >= n)
+        len = n - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
 }
 
 static void fail(http_res *res, int status, const char *msg)
@@ -219,16 +233,16 @@ void endpoint_handle(void *ctx, const http_req *req, http_res *res)
     }
     ag_spec *s = ag_map_get(&a->apps, r->app_key);
     const ag_identity *idn = s && s->running ? select_identity(s, &p) : NULL;
-    snprintf(replica, sizeof replica, "%s", r->name);
+    copy(replica, r->name, sizeof replica);
     if (!idn) {
         pthread_rwlock_unlock(&a->mu);
         log_info("agent", "replica %s: no identity matches %s=%.64s", replica,
                  p.sel_name ? p.sel_name : "(system)", p.sel_val ? p.sel_val : "");
         return fail(res, 400, UNABLE);
     }
-    snprintf(app_key, sizeof app_key, "%s", s->key);
-    snprintf(app_id, sizeof app_id, "%s", s->id);
-    snprintf(oid, sizeof oid, "%s", idn->object_id);
+    copy(app_key, s->key, sizeof app_key);
+    copy(app_id, s->id, sizeof app_id);
+    copy(oid, idn->object_id, sizeof oid);
     pthread_rwlock_unlock(&a->mu);
 
     cache_req cr = {.app_key = app_key, .app_id = app_id, .replica = replica,
