@@ -246,8 +246,7 @@ int cli_get_token(cli_ctx *ctx, const char *resource, cJSON **out,
 #define ARM_RESOURCE "https://management.core.windows.net/"
 #define DEFAULT_API_VERSION "2024-03-01"
 
-int cli_arm(cli_ctx *ctx, const char *method, const char *path,
-            const cJSON *body, long *status, cJSON **resp, mident_error *err)
+int cli_arm_token(cli_ctx *ctx, mident_error *err)
 {
     if (!ctx->arm_token) {
         cJSON *tok = NULL;
@@ -255,7 +254,17 @@ int cli_arm(cli_ctx *ctx, const char *method, const char *path,
             return -1;
         ctx->arm_token = strdup(json_get_str(tok, "access_token"));
         cJSON_Delete(tok);
+        if (!ctx->arm_token)
+            return mid_fail(err, MIDENT_ENOMEM, "out of memory");
     }
+    return 0;
+}
+
+int cli_arm(cli_ctx *ctx, const char *method, const char *path,
+            const cJSON *body, long *status, cJSON **resp, mident_error *err)
+{
+    if (cli_arm_token(ctx, err) < 0)
+        return -1;
     char url[4096], auth[8192];
     snprintf(url, sizeof url, "%s%s%s%sapi-version=%s", ctx->arm,
              path[0] == '/' ? "" : "/", path, strchr(path, '?') ? "&" : "?",
