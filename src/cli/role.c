@@ -340,7 +340,7 @@ static int definition_list(cli_ctx *ctx, int argc, char **argv)
     if (rc)
         return rc;
     cli_val rg = {0};
-    char scope[ARM_ID_MAX], path[ARM_ID_MAX + 256];
+    char scope[ARM_ID_MAX], path[ARM_ID_MAX + 1024];
     if (scope_of(ctx, &v[1], &rg, scope, sizeof scope))
         return 1;
     cJSON *all = NULL;
