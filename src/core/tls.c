@@ -20,6 +20,7 @@
  *     certificate, so a crash leaves at worst a mismatched pair that the
  *     next start detects and re-issues.
  */
+#include "x509util.h"
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -147,28 +148,6 @@ static EVP_PKEY *new_p256_key(void)
     return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 }
 
-static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-    int ok = ext && X509_add_ext(cert, ext, -1) == 1;
-    X509_EXTENSION_free(ext);
-    return ok;
-}
-
-/* A positive random 127-bit serial (RFC 5280: unique, at most 20 octets). */
-static int random_serial(X509 *cert)
-{
-    BIGNUM *bn = BN_new();
-    int ok = bn && BN_rand(bn, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
-             !BN_is_zero(bn) &&
-             BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
-    BN_free(bn);
-    return ok;
-}
-
 /* Version, serial, validity (back-dated 5 minutes for clock skew between
  * this host and its clients), subject and public key. */
 static X509 *cert_skeleton(EVP_PKEY *key, const char *cn, long days)
@@ -177,7 +156,7 @@ static X509 *cert_skeleton(EVP_PKEY *key, const char *cn, long days)
     if (!cert)
         return NULL;
     X509_NAME *name = X509_get_subject_name(cert);
-    if (X509_set_version(cert, X509_VERSION_3) != 1 || !random_serial(cert) ||
+    if (X509_set_version(cert, X509_VERSION_3) != 1 || !x509_random_serial(cert) ||
         !X509_gmtime_adj(X509_getm_notBefore(cert), -300) ||
         !X509_gmtime_adj(X509_getm_notAfter(cert), days * 86400) ||
         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
@@ -202,10 +181,10 @@ static X509 *make_ca_cert(EVP_PKEY *ca_key)
     if (!cert)
         return NULL;
     if (X509_set_issuer_name(cert, X509_get_subject_name(cert)) != 1 ||
-        !add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
-        !add_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
-        !add_ext(cert, cert, NID_subject_key_identifier, "hash") ||
-        !add_ext(cert, cert, NID_authority_key_identifier, "keyid:always") ||
+        !x509_add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
+        !x509_add_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+        !x509_add_ext(cert, cert, NID_subject_key_identifier, "hash") ||
+        !x509_add_ext(cert, cert, NID_authority_key_identifier, "keyid:always") ||
         X509_sign(cert, ca_key, EVP_sha256()) <= 0) {
         X509_free(cert);
         return NULL;
@@ -249,11 +228,11 @@ static X509 *make_server_cert(X509 *ca, EVP_PKEY *ca_key, EVP_PKEY *key,
     if (!cert)
         return NULL;
     if (X509_set_issuer_name(cert, X509_get_subject_name(ca)) != 1 ||
-        !add_ext(cert, ca, NID_basic_constraints, "critical,CA:FALSE") ||
-        !add_ext(cert, ca, NID_key_usage, "critical,digitalSignature") ||
-        !add_ext(cert, ca, NID_ext_key_usage, "serverAuth") ||
-        !add_ext(cert, ca, NID_subject_key_identifier, "hash") ||
-        !add_ext(cert, ca, NID_authority_key_identifier, "keyid:always") ||
+        !x509_add_ext(cert, ca, NID_basic_constraints, "critical,CA:FALSE") ||
+        !x509_add_ext(cert, ca, NID_key_usage, "critical,digitalSignature") ||
+        !x509_add_ext(cert, ca, NID_ext_key_usage, "serverAuth") ||
+        !x509_add_ext(cert, ca, NID_subject_key_identifier, "hash") ||
+        !x509_add_ext(cert, ca, NID_authority_key_identifier, "keyid:always") ||
         !add_san(cert, names, n) || X509_sign(cert, ca_key, EVP_sha256()) <= 0) {
         X509_free(cert);
         return NULL;

@@ -303,6 +303,8 @@ struct mid_store {
     pthread_cond_t q_work;  /* writer waits here for records or stop */
     pthread_cond_t q_done;  /* appenders wait here for their commit */
     audit_waiter *q_head, *q_tail;
+    size_t q_len;        /* records queued */
+    size_t q_last_batch; /* size of the batch committed last */
     int q_stop;
     int writer_running;
     pthread_t writer;
@@ -1375,6 +1377,12 @@ int store_changes_since(mid_store *s, int64_t after, size_t max,
  * arrive during a commit form the next batch, so the batch size follows
  * the load by itself and a lone appender pays one commit, no timer.
  *
+ * Under concurrent load the writer lingers: when the last batch held more
+ * than one record (so appenders are arriving together), it waits up to
+ * AUDIT_LINGER_NS for as many records as that batch had before committing,
+ * so batches stay as large as the load allows and the fsync cost per token
+ * stays small. A lone appender (batches of one) never waits.
+ *
  * An appender already inside store_begin holds mu, which the writer
  * needs: it would wait for itself. Its record joins its own transaction
  * instead, and becomes durable when that transaction commits. */
@@ -1397,6 +1405,27 @@ static int audit_commit_batch(mid_store *s, audit_waiter *batch, mident_error *e
     return op_end(s, rc, err);
 }
 
+#define AUDIT_LINGER_NS 1000000L /* 1 ms */
+#define AUDIT_BATCH_MAX 64
+
+/* Called with q_mu held and a non-empty queue. */
+static void audit_linger(mid_store *s)
+{
+    if (s->q_last_batch < 2)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += AUDIT_LINGER_NS;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    size_t want = s->q_last_batch < AUDIT_BATCH_MAX ? s->q_last_batch : AUDIT_BATCH_MAX;
+    while (s->q_len < want && !s->q_stop)
+        if (pthread_cond_timedwait(&s->q_work, &s->q_mu, &until) != 0)
+            break; /* timed out */
+}
+
 static void *audit_writer(void *arg)
 {
     mid_store *s = arg;
@@ -1406,8 +1435,11 @@ static void *audit_writer(void *arg)
             pthread_cond_wait(&s->q_work, &s->q_mu);
         if (!s->q_head)
             break; /* stopping, and the queue is drained */
+        audit_linger(s);
         audit_waiter *batch = s->q_head;
         s->q_head = s->q_tail = NULL;
+        s->q_last_batch = s->q_len;
+        s->q_len = 0;
         pthread_mutex_unlock(&s->q_mu);
 
         mident_error e;
@@ -1455,6 +1487,7 @@ int store_audit_append(mid_store *s, const store_audit_rec *rec,
     else
         s->q_head = &w;
     s->q_tail = &w;
+    s->q_len++;
     pthread_cond_signal(&s->q_work);
     while (!w.done)
         pthread_cond_wait(&s->q_done, &s->q_mu);

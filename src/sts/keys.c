@@ -32,6 +32,7 @@
  * the store; PEM copies are cleansed before they are freed, and nothing
  * here logs more than a kid.
  */
+#include "core/x509util.h"
 #include "keys.h"
 
 #include <openssl/bn.h>
@@ -149,29 +150,6 @@ static char *cert_pem(X509 *cert)
     return pem;
 }
 
-static int add_ext(X509 *cert, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-    int ok = ext && X509_add_ext(cert, ext, -1) == 1;
-    X509_EXTENSION_free(ext);
-    return ok;
-}
-
-/* A positive random 127-bit serial, as RFC 5280 recommends (unpredictable,
- * at most 20 octets). */
-static int random_serial(X509 *cert)
-{
-    BIGNUM *bn = BN_new();
-    int ok = bn && BN_rand(bn, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
-             !BN_is_zero(bn) &&
-             BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
-    BN_free(bn);
-    return ok;
-}
-
 /* The self-signed certificate that carries the key in x5c and names it
  * (its SHA-1 thumbprint is the kid), as Entra ID publishes its keys. */
 static X509 *self_signed_cert(EVP_PKEY *pkey)
@@ -180,7 +158,7 @@ static X509 *self_signed_cert(EVP_PKEY *pkey)
     if (!cert)
         return NULL;
     X509_NAME *name = X509_get_subject_name(cert);
-    int ok = X509_set_version(cert, X509_VERSION_3) == 1 && random_serial(cert) &&
+    int ok = X509_set_version(cert, X509_VERSION_3) == 1 && x509_random_serial(cert) &&
              X509_gmtime_adj(X509_getm_notBefore(cert), -300) &&
              X509_gmtime_adj(X509_getm_notAfter(cert), (long)CERT_DAYS * 86400) &&
              X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
@@ -188,9 +166,9 @@ static X509 *self_signed_cert(EVP_PKEY *pkey)
                                         0) == 1 &&
              X509_set_issuer_name(cert, name) == 1 &&
              X509_set_pubkey(cert, pkey) == 1 &&
-             add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") &&
-             add_ext(cert, NID_key_usage, "critical,digitalSignature") &&
-             add_ext(cert, NID_subject_key_identifier, "hash") &&
+             x509_add_ext(cert, cert, NID_basic_constraints, "critical,CA:FALSE") &&
+             x509_add_ext(cert, cert, NID_key_usage, "critical,digitalSignature") &&
+             x509_add_ext(cert, cert, NID_subject_key_identifier, "hash") &&
              X509_sign(cert, pkey, EVP_sha256()) > 0;
     if (!ok) {
         X509_free(cert);
