@@ -130,7 +130,8 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "logout") == 0) {
         rc = cmd_logout(&ctx, ac - 1, av + 1);
     } else if (arm_group_cmd(cmd)) {
-        if (cli_load(&ctx, &err) < 0)
+        /* a bare group prints its usage (exit 2) without a server */
+        if (ac > 1 && cli_load(&ctx, &err) < 0)
             rc = cli_error("%s", err.message);
         else
             rc = arm_group_cmd(cmd)(&ctx, ac - 1, av + 1);

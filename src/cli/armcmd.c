@@ -313,11 +313,10 @@ static int same_origin(const cli_ctx *ctx, const char *url)
            (url[n] == '/' || url[n] == '?' || url[n] == '\0');
 }
 
-static int print_failure(const char *method, long status, const cJSON *body)
+static int print_failure(long status, const cJSON *body)
 {
     char msg[1024];
     cli_error_from_body(body, status, msg, sizeof msg);
-    (void)method;
     return cli_error("%s", msg);
 }
 
@@ -349,7 +348,7 @@ static int poll_async(cli_ctx *ctx, const char *url, long retry_ms)
             return cli_error("%s", err.message);
         const char *st = json_get_str(body, "status");
         if (status != 200 || !st) {
-            int rc = status != 200 ? print_failure("GET", status, body)
+            int rc = status != 200 ? print_failure(status, body)
                      : cli_error("the operation status has no 'status'");
             cJSON_Delete(body);
             return rc;
@@ -360,7 +359,7 @@ static int poll_async(cli_ctx *ctx, const char *url, long retry_ms)
         }
         if (strcasecmp(st, "Failed") == 0 || strcasecmp(st, "Canceled") == 0) {
             int rc = json_get_obj(body, "error")
-                         ? print_failure("GET", status, body)
+                         ? print_failure(status, body)
                          : cli_error("the operation ended: %s", st);
             cJSON_Delete(body);
             return rc;
@@ -390,7 +389,7 @@ static int poll_location(cli_ctx *ctx, const char *url, long retry_ms,
             return cli_error("%s", err.message);
         if (*status != 202) {
             if (*status >= 300) {
-                int rc = print_failure("GET", *status, body);
+                int rc = print_failure(*status, body);
                 cJSON_Delete(body);
                 return rc;
             }
@@ -427,7 +426,7 @@ int armc_call(cli_ctx *ctx, const char *method, const char *path,
     if (status == 404 && (flags & ARM_ALLOW_404)) {
         /* a result the caller handles */
     } else if (status < 200 || status >= 300) {
-        rc = print_failure(method, status, resp);
+        rc = print_failure(status, resp);
         cJSON_Delete(resp);
         return rc;
     } else if (!(flags & ARM_NO_WAIT) && status == 201 && h.async_op[0]) {

@@ -130,8 +130,7 @@ static cJSON *identity_of(cJSON *app, int *sys, int *ua)
     return ident;
 }
 
-static int apply_assign(const char *app_name, cJSON *ident, int has_sys,
-                        int has_ua, const wanted *w)
+static void apply_assign(cJSON *ident, int has_sys, const wanted *w)
 {
     if (w->sys && has_sys)
         fprintf(stderr, "WARNING: System identity is already assigned to "
@@ -154,9 +153,6 @@ static int apply_assign(const char *app_name, cJSON *ident, int has_sys,
     if (!ua)
         json_set(ident, "userAssignedIdentities", cJSON_CreateNull());
     json_set_str(ident, "type", type_of(has_sys || w->sys, ua));
-    (void)has_ua;
-    (void)app_name;
-    return 0;
 }
 
 static int apply_remove(const char *app_name, cJSON *ident, int has_sys,
@@ -234,8 +230,11 @@ static int change(cli_ctx *ctx, int argc, char **argv, int assign)
     }
     int has_sys, has_ua;
     cJSON *ident = identity_of(app, &has_sys, &has_ua);
-    rc = assign ? apply_assign(name, ident, has_sys, has_ua, &w)
-                : apply_remove(name, ident, has_sys, has_ua, &w);
+    rc = 0;
+    if (assign)
+        apply_assign(ident, has_sys, &w);
+    else
+        rc = apply_remove(name, ident, has_sys, has_ua, &w);
     free(w.ids);
     cJSON *resp = NULL;
     if (rc == 0)
