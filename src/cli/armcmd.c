@@ -3,15 +3,13 @@
  * resource ids and az-shaped output for the ARM command groups; see
  * armcmd.h.
  *
- * Why this file speaks libcurl itself: following a long-running operation
- * needs the response's Azure-AsyncOperation, Location and Retry-After
- * headers, which core/http_client does not return. When it grows a way to
- * return response headers, http_send() below becomes a call to it.
+ * Following a long-running operation needs the response's
+ * Azure-AsyncOperation, Location and Retry-After headers: http_send() asks
+ * core/http_client for them with its header callback.
  */
 #include "armcmd.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,7 @@
 #include "commands.h"
 #include "core/buf.h"
 #include "core/form.h"
+#include "core/http_client.h"
 #include "core/json.h"
 #include "core/rand.h"
 
@@ -164,52 +163,18 @@ typedef struct {
     long retry_ms; /* -1: not given */
 } resp_hdrs;
 
-typedef struct {
-    buf *out;
-    size_t max;
-} sink;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-    sink *s = ud;
-    size_t len = size * n;
-    if (s->out->len + len > s->max)
-        return 0; /* aborts the transfer */
-    buf_append(s->out, p, len);
-    return len;
-}
-
-/* Copies the value of header `name` from one header line. */
-static int header_value(const char *line, size_t len, const char *name,
-                        char *out, size_t n)
-{
-    size_t nl = strlen(name);
-    if (len <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
-        return 0;
-    const char *v = line + nl + 1;
-    const char *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    snprintf(out, n, "%.*s", (int)(end - v), v);
-    return 1;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
+static void on_header(void *ud, const char *name, const char *value)
 {
     resp_hdrs *h = ud;
-    size_t len = size * n;
-    char v[64];
-    header_value(p, len, "Azure-AsyncOperation", h->async_op,
-                 sizeof h->async_op);
-    header_value(p, len, "Location", h->location, sizeof h->location);
-    if (header_value(p, len, "Retry-After-Ms", v, sizeof v) ||
-        header_value(p, len, "x-ms-retry-after-ms", v, sizeof v))
-        h->retry_ms = atol(v);
-    else if (header_value(p, len, "Retry-After", v, sizeof v))
-        h->retry_ms = atol(v) * 1000;
-    return len;
+    if (strcasecmp(name, "Azure-AsyncOperation") == 0)
+        snprintf(h->async_op, sizeof h->async_op, "%s", value);
+    else if (strcasecmp(name, "Location") == 0)
+        snprintf(h->location, sizeof h->location, "%s", value);
+    else if (strcasecmp(name, "Retry-After-Ms") == 0 ||
+             strcasecmp(name, "x-ms-retry-after-ms") == 0)
+        h->retry_ms = atol(value);
+    else if (strcasecmp(name, "Retry-After") == 0 && h->retry_ms < 0)
+        h->retry_ms = atol(value) * 1000;
 }
 
 /* One request to an absolute URL with the ARM token. */
@@ -222,47 +187,23 @@ static int http_send(cli_ctx *ctx, const char *method, const char *url,
     h->retry_ms = -1;
     if (cli_arm_token(ctx, err) < 0)
         return -1;
-    CURL *c = curl_easy_init();
-    if (!c)
-        return mid_fail(err, MIDENT_ENOMEM, "cannot create an HTTP client");
     buf auth, resp;
     buf_init(&auth);
     buf_init(&resp);
     buf_printf(&auth, "Authorization: Bearer %s", ctx->arm_token);
-    struct curl_slist *hdrs = NULL;
-    hdrs = curl_slist_append(hdrs, auth.data ? auth.data : "");
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    hdrs = curl_slist_append(hdrs, "Accept: application/json");
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    sink s = {&resp, 8u << 20};
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)(body ? strlen(body) : 0));
-    }
-    if (ctx->ca_cert)
-        curl_easy_setopt(c, CURLOPT_CAINFO, ctx->ca_cert);
-    CURLcode rc = curl_easy_perform(c);
-    int ret = 0;
-    if (rc != CURLE_OK)
-        ret = mid_fail(err, MIDENT_EUNAVAILABLE, "%s %s: %s", method, url,
-                       curl_easy_strerror(rc));
-    else
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    const char *hdrs[] = {auth.data ? auth.data : "", "Content-Type: application/json",
+                          "Accept: application/json", NULL};
+    int has_body = body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
+    http_client_req r = {.method = method,
+                         .url = url,
+                         .ca_path = ctx->ca_cert,
+                         .headers = hdrs,
+                         .body = has_body ? (body ? body : "") : NULL,
+                         .body_len = body ? strlen(body) : 0,
+                         .timeout_ms = 60000,
+                         .on_header = on_header,
+                         .header_ctx = h};
+    int ret = http_client_do(&r, status, &resp, err);
     if (auth.data)
         OPENSSL_cleanse(auth.data, auth.len);
     buf_free(&auth);
