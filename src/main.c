@@ -28,6 +28,14 @@ static void usage(FILE *f)
             "  account show\n"
             "  ad sp create-for-rbac --name NAME [--role ROLE --scopes SCOPE]\n"
             "  ad sp credential reset --id APPID\n"
+            "  login --service-principal -u CLIENT_ID -p SECRET [--tenant T]\n"
+            "  logout\n"
+            "  group create|show|list|exists|delete ...\n"
+            "  identity create|show|list|delete ...\n"
+            "  containerapp create|show|list|update|delete ...\n"
+            "  containerapp identity assign|remove|show ...\n"
+            "  role assignment create|list|delete ...\n"
+            "  role definition list [--name NAME]\n"
             "  keys rotate | list\n"
             "  audit list [--after SEQ] [--top N]\n"
             "  containerapp logs show -n APP -g RG [--replica NAME] [--tail N]\n"
@@ -35,6 +43,25 @@ static void usage(FILE *f)
             "  version\n"
             "\n"
             "The data directory defaults to $MIDENT_DATA or ~/.mident.\n");
+}
+
+typedef int (*group_fn)(cli_ctx *ctx, int argc, char **argv);
+
+/* The az-like groups over the ARM API, or NULL. */
+static group_fn arm_group_cmd(const char *cmd)
+{
+    static const struct {
+        const char *name;
+        group_fn fn;
+    } groups[] = {{"login", cmd_login},
+                  {"group", cmd_group},
+                  {"identity", cmd_identity},
+                  {"containerapp", cmd_containerapp},
+                  {"role", cmd_role}};
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        if (strcmp(cmd, groups[i].name) == 0)
+            return groups[i].fn;
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -108,6 +135,14 @@ int main(int argc, char **argv)
             rc = cli_error("%s", err.message);
         else
             rc = cmd_ad(&ctx, ac - 1, av + 1);
+    } else if (strcmp(cmd, "logout") == 0) {
+        rc = cmd_logout(&ctx, ac - 1, av + 1);
+    } else if (arm_group_cmd(cmd)) {
+        /* a bare group prints its usage (exit 2) without a server */
+        if (ac > 1 && cli_load(&ctx, &err) < 0)
+            rc = cli_error("%s", err.message);
+        else
+            rc = arm_group_cmd(cmd)(&ctx, ac - 1, av + 1);
     } else {
         fprintf(stderr, "ERROR: unknown command '%s'\n", cmd);
         usage(stderr);

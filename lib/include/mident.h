@@ -48,7 +48,7 @@ typedef enum {
 
 typedef struct {
     mident_code code;
-    char message[256];
+    char message[512];
 } mident_error;
 
 /* A short stable name for a code ("EINVAL" -> "invalid_argument"...). */

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "armcmd.h"
 #include "commands.h"
-#include "core/form.h"
 #include "core/json.h"
 #include "core/rand.h"
 #include "store/store.h"
@@ -45,75 +45,25 @@ static void print_credential(cli_ctx *ctx, const store_principal *p,
     cJSON_Delete(out);
 }
 
-/* Role name or GUID -> the role definition id at the subscription. */
-static int role_definition_id(cli_ctx *ctx, const char *role, char *out, size_t n)
-{
-    if (uuid_valid(role)) {
-        snprintf(out, n,
-                 "/subscriptions/%s/providers/Microsoft.Authorization/"
-                 "roleDefinitions/%s",
-                 ctx->subscription_id, role);
-        return 0;
-    }
-    char path[1024];
-    char *enc = NULL;
-    buf q;
-    buf_init(&q);
-    buf_printf(&q, "roleName eq '%s'", role);
-    enc = url_encode(q.data);
-    buf_free(&q);
-    snprintf(path, sizeof path,
-             "/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions"
-             "?$filter=%s&api-version=2022-04-01",
-             ctx->subscription_id, enc ? enc : "");
-    free(enc);
-    long status = 0;
-    cJSON *resp = NULL;
-    mident_error err;
-    if (cli_arm(ctx, "GET", path, NULL, &status, &resp, &err) < 0)
-        return cli_error("%s", err.message);
-    const cJSON *v = json_get_arr(resp, "value");
-    const char *id = v && v->child ? json_get_str(v->child, "id") : NULL;
-    if (status != 200 || !id) {
-        cJSON_Delete(resp);
-        return cli_error("role '%s' does not exist", role);
-    }
-    snprintf(out, n, "%s", id);
-    cJSON_Delete(resp);
-    return 0;
-}
-
 static int assign_role(cli_ctx *ctx, const store_principal *p, const char *role,
                        const char *scope)
 {
     char def[1024], name[UUID_STR_LEN], path[2048];
-    if (role_definition_id(ctx, role, def, sizeof def))
+    if (armc_role_definition_id(ctx, role, def, sizeof def))
         return 1;
-    uuid_v4(name, NULL);
+    if (uuid_v4(name, NULL) < 0)
+        return cli_error("random number generator failed");
     snprintf(path, sizeof path,
-             "%s/providers/Microsoft.Authorization/roleAssignments/%s"
-             "?api-version=2022-04-01",
-             scope, name);
+             "%s/providers/Microsoft.Authorization/roleAssignments/%s", scope,
+             name);
     cJSON *body = cJSON_CreateObject(), *props = cJSON_CreateObject();
     json_set_str(props, "roleDefinitionId", def);
     json_set_str(props, "principalId", p->object_id);
     json_set_str(props, "principalType", "ServicePrincipal");
     json_set(body, "properties", props);
-    long status = 0;
-    cJSON *resp = NULL;
-    mident_error err;
-    int rc = cli_arm(ctx, "PUT", path, body, &status, &resp, &err);
+    int rc = armc_call(ctx, "PUT", path, body, 0, NULL, NULL);
     cJSON_Delete(body);
-    if (rc < 0)
-        return cli_error("%s", err.message);
-    if (status != 200 && status != 201) {
-        char msg[512];
-        cli_error_from_body(resp, status, msg, sizeof msg);
-        cJSON_Delete(resp);
-        return cli_error("%s", msg);
-    }
-    cJSON_Delete(resp);
-    return 0;
+    return rc;
 }
 
 static int create_for_rbac(cli_ctx *ctx, int argc, char **argv)

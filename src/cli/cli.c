@@ -233,7 +233,7 @@ int cli_get_token(cli_ctx *ctx, const char *resource, cJSON **out,
     if (rc < 0)
         return -1;
     if (status != 200 || !json_get_str(*out, "access_token")) {
-        char msg[512];
+        char msg[1024];
         cli_error_from_body(*out, status, msg, sizeof msg);
         cJSON_Delete(*out);
         *out = NULL;
@@ -244,10 +244,8 @@ int cli_get_token(cli_ctx *ctx, const char *resource, cJSON **out,
 }
 
 #define ARM_RESOURCE "https://management.core.windows.net/"
-#define DEFAULT_API_VERSION "2024-03-01"
 
-int cli_arm(cli_ctx *ctx, const char *method, const char *path,
-            const cJSON *body, long *status, cJSON **resp, mident_error *err)
+int cli_arm_token(cli_ctx *ctx, mident_error *err)
 {
     if (!ctx->arm_token) {
         cJSON *tok = NULL;
@@ -255,21 +253,10 @@ int cli_arm(cli_ctx *ctx, const char *method, const char *path,
             return -1;
         ctx->arm_token = strdup(json_get_str(tok, "access_token"));
         cJSON_Delete(tok);
+        if (!ctx->arm_token)
+            return mid_fail(err, MIDENT_ENOMEM, "out of memory");
     }
-    char url[4096], auth[8192];
-    snprintf(url, sizeof url, "%s%s%s%sapi-version=%s", ctx->arm,
-             path[0] == '/' ? "" : "/", path, strchr(path, '?') ? "&" : "?",
-             DEFAULT_API_VERSION);
-    if (strstr(path, "api-version="))
-        snprintf(url, sizeof url, "%s%s%s", ctx->arm, path[0] == '/' ? "" : "/",
-                 path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", ctx->arm_token);
-    const char *hdrs[] = {auth, "Content-Type: application/json",
-                          "Accept: application/json", NULL};
-    char *text = body ? json_print(body) : NULL;
-    int rc = request(ctx, method, url, hdrs, text, status, resp, err);
-    free(text);
-    return rc;
+    return 0;
 }
 
 static void print_scalar(const cJSON *v, FILE *f)
@@ -307,6 +294,22 @@ static void print_tsv_row(const cJSON *obj)
     putchar('\n');
 }
 
+/* One table cell: scalars only, as az's table output shows them. */
+static void cell_text(const cJSON *v, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (cJSON_IsString(v))
+        snprintf(out, n, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(out, n, "%.17g", v->valuedouble);
+    else if (cJSON_IsBool(v))
+        snprintf(out, n, "%s", cJSON_IsTrue(v) ? "True" : "False");
+}
+
+#define TABLE_MAX_COLS 16
+
+/* az's table: the scalar members of the first row are the columns, each as
+ * wide as its widest cell. */
 static void print_table(const cJSON *doc)
 {
     const cJSON *rows = cJSON_IsArray(doc) ? doc : NULL;
@@ -315,37 +318,73 @@ static void print_table(const cJSON *doc)
         print_tsv_row(doc);
         return;
     }
-    int nh = 0;
-    for (const cJSON *c = first->child; c; c = c->next) {
-        if (cJSON_IsObject(c) || cJSON_IsArray(c))
-            continue;
-        printf("%s%-24s", nh++ ? "  " : "", c->string);
+    const char *cols[TABLE_MAX_COLS];
+    size_t width[TABLE_MAX_COLS];
+    int nc = 0;
+    for (const cJSON *c = first->child; c && nc < TABLE_MAX_COLS; c = c->next)
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c)) {
+            cols[nc] = c->string;
+            width[nc++] = strlen(c->string);
+        }
+    char cell[512];
+    for (const cJSON *r = rows ? rows->child : doc; r; r = rows ? r->next : NULL) {
+        for (int i = 0; i < nc; i++) {
+            cell_text(cJSON_GetObjectItemCaseSensitive(r, cols[i]), cell, sizeof cell);
+            if (strlen(cell) > width[i])
+                width[i] = strlen(cell);
+        }
+        if (!rows)
+            break;
+    }
+    for (int i = 0; i < nc; i++)
+        printf("%s%-*s", i ? "  " : "", (int)width[i], cols[i]);
+    putchar('\n');
+    for (int i = 0; i < nc; i++) {
+        printf("%s", i ? "  " : "");
+        for (size_t k = 0; k < width[i]; k++)
+            putchar('-');
     }
     putchar('\n');
-    for (int i = 0; i < nh; i++)
-        printf("%s------------------------", i ? "  " : "");
-    putchar('\n');
-    const cJSON *r = rows ? rows->child : doc;
-    for (; r; r = rows ? r->next : NULL) {
-        int k = 0;
-        for (const cJSON *c = first->child; c; c = c->next) {
-            if (cJSON_IsObject(c) || cJSON_IsArray(c))
-                continue;
-            printf("%s", k++ ? "  " : "");
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, c->string);
-            char cell[256] = "";
-            if (cJSON_IsString(v))
-                snprintf(cell, sizeof cell, "%s", v->valuestring);
-            else if (cJSON_IsNumber(v))
-                snprintf(cell, sizeof cell, "%.17g", v->valuedouble);
-            else if (cJSON_IsBool(v))
-                snprintf(cell, sizeof cell, "%s", cJSON_IsTrue(v) ? "True" : "False");
-            printf("%-24s", cell);
+    for (const cJSON *r = rows ? rows->child : doc; r; r = rows ? r->next : NULL) {
+        for (int i = 0; i < nc; i++) {
+            cell_text(cJSON_GetObjectItemCaseSensitive(r, cols[i]), cell, sizeof cell);
+            printf("%s%-*s", i ? "  " : "", (int)width[i], cell);
         }
         putchar('\n');
         if (!rows)
             break;
     }
+}
+
+/* JSON the way az prints it: two-space indentation, ", " and ": ". */
+static void print_json(FILE *f, const cJSON *v, int depth)
+{
+    int arr = cJSON_IsArray(v);
+    if (!arr && !cJSON_IsObject(v)) {
+        char *s = cJSON_PrintUnformatted(v);
+        fputs(s ? s : "null", f);
+        free(s);
+        return;
+    }
+    if (!v->child) {
+        fputs(arr ? "[]" : "{}", f);
+        return;
+    }
+    fputc(arr ? '[' : '{', f);
+    for (const cJSON *c = v->child; c; c = c->next) {
+        fprintf(f, "\n%*s", 2 * (depth + 1), "");
+        if (!arr) {
+            cJSON *key = cJSON_CreateString(c->string);
+            char *k = cJSON_PrintUnformatted(key);
+            fprintf(f, "%s: ", k ? k : "\"\"");
+            free(k);
+            cJSON_Delete(key);
+        }
+        print_json(f, c, depth + 1);
+        if (c->next)
+            fputc(',', f);
+    }
+    fprintf(f, "\n%*s%c", 2 * depth, "", arr ? ']' : '}');
 }
 
 void cli_print(const cli_ctx *ctx, const cJSON *doc)
@@ -364,9 +403,6 @@ void cli_print(const cli_ctx *ctx, const cJSON *doc)
         print_table(doc);
         return;
     }
-    char *s = cJSON_Print(doc);
-    if (s) {
-        puts(s);
-        free(s);
-    }
+    print_json(stdout, doc, 0);
+    putchar('\n');
 }

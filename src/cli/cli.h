@@ -50,12 +50,9 @@ void cli_ctx_free(cli_ctx *ctx);
 int cli_get_token(cli_ctx *ctx, const char *resource, cJSON **out,
                   mident_error *err);
 
-/* Sends an ARM request (path relative to the ARM base, api-version added
- * when missing) with the ARM token. *status gets the HTTP status and
- * *resp the parsed body (NULL when empty). A body that is not JSON is an
- * error. */
-int cli_arm(cli_ctx *ctx, const char *method, const char *path,
-            const cJSON *body, long *status, cJSON **resp, mident_error *err);
+/* Makes sure ctx->arm_token holds a token for ARM (fetched once). */
+int cli_arm_token(cli_ctx *ctx, mident_error *err);
+
 
 /* Prints a result in the chosen output format. */
 void cli_print(const cli_ctx *ctx, const cJSON *doc);

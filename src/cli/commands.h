@@ -10,6 +10,16 @@
 /* Groups that talk to a running server (they need cli_load first). */
 int cmd_account(cli_ctx *ctx, int argc, char **argv);
 int cmd_ad(cli_ctx *ctx, int argc, char **argv);
+/* The az-like groups over the ARM API (armcmd.h has what they share). */
+int cmd_login(cli_ctx *ctx, int argc, char **argv);
+int cmd_group(cli_ctx *ctx, int argc, char **argv);
+int cmd_identity(cli_ctx *ctx, int argc, char **argv);
+int cmd_containerapp(cli_ctx *ctx, int argc, char **argv);
+int cmd_containerapp_identity(cli_ctx *ctx, int argc, char **argv);
+int cmd_role(cli_ctx *ctx, int argc, char **argv);
+
+/* Works on the data directory only (no server needed). */
+int cmd_logout(cli_ctx *ctx, int argc, char **argv);
 
 /* Groups that work on the data directory directly. */
 int cmd_keys(const char *data_dir, int argc, char **argv);

@@ -22,6 +22,34 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* Splits one "Name: value\r\n" line and hands it to the caller. */
+static size_t on_header_line(char *p, size_t size, size_t n, void *ctx)
+{
+    const http_client_req *req = ctx;
+    size_t len = size * n;
+    const char *colon = memchr(p, ':', len);
+    if (!colon || colon == p)
+        return len; /* the status line or the blank line */
+    char name[128], value[4096];
+    size_t nl = (size_t)(colon - p);
+    if (nl >= sizeof name)
+        return len;
+    memcpy(name, p, nl);
+    name[nl] = '\0';
+    const char *v = colon + 1, *end = p + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    size_t vl = (size_t)(end - v);
+    if (vl >= sizeof value)
+        return len;
+    memcpy(value, v, vl);
+    value[vl] = '\0';
+    req->on_header(req->header_ctx, name, value);
+    return len;
+}
+
 int http_client_global_init(mident_error *err)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
@@ -58,6 +86,10 @@ int http_client_do(const http_client_req *req, long *status, buf *resp,
     }
     if (req->ca_path)
         curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_path);
+    if (req->on_header) {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header_line);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)req);
+    }
     CURLcode rc = curl_easy_perform(c);
     int ret = 0;
     if (rc != CURLE_OK) {

@@ -26,6 +26,9 @@ typedef struct {
     size_t body_len;
     long timeout_ms;             /* 0 = 30 s */
     size_t max_response;         /* 0 = 8 MiB */
+    /* Called for each response header, value trimmed; may be NULL. */
+    void (*on_header)(void *ctx, const char *name, const char *value);
+    void *header_ctx;
 } http_client_req;
 
 int http_client_global_init(mident_error *err);

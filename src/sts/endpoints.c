@@ -345,7 +345,7 @@ static void handle_token(sts *s, const http_req *req, http_res *res,
     form f;
     mident_error err;
     if (form_parse(req->body, req->body_len, &f, &err) < 0) {
-        char msg[320];
+        char msg[600];
         snprintf(msg, sizeof msg, "The request body is malformed: %s.", err.message);
         oauth_error(req, res, 400, "invalid_request", 900144, msg);
         return;
