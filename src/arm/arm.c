@@ -123,6 +123,8 @@ static int route_resource(arm_call *c)
         return arm_app_route(c);
     if (strcmp(ns, "Microsoft.Authorization") == 0)
         return arm_rbac_route(c);
+    if (strcmp(ns, "Microsoft.KeyVault") == 0)
+        return arm_kv_route(c);
     return arm_fail(c, MIDENT_EINVAL, "InvalidResourceType",
                     "mident serves no resource types of namespace '%s' on "
                     "this path.", ns);

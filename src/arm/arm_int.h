@@ -198,6 +198,7 @@ extern const arm_kind arm_kind_uami;
 extern const arm_kind arm_kind_env;
 extern const arm_kind arm_kind_app;
 extern const arm_kind arm_kind_role_assignment;
+extern const arm_kind arm_kind_vault;
 
 /* subscriptions.c */
 int arm_tenants(arm_call *c);
@@ -224,6 +225,9 @@ int identity_apply(arm_call *c, const arm_identity *cur, arm_identity *want,
 
 /* environments.c, containerapps.c */
 int arm_app_route(arm_call *c);
+
+/* vaults.c: Microsoft.KeyVault/vaults and their access policies */
+int arm_kv_route(arm_call *c);
 
 /* rbac.c */
 int arm_rbac_route(arm_call *c);

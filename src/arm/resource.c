@@ -235,7 +235,7 @@ int arm_require_group(arm_call *c, const char *sub, const char *rg, buf *canon)
 
 static const arm_kind *const all_kinds[] = {
     &arm_kind_group, &arm_kind_uami, &arm_kind_env, &arm_kind_app,
-    &arm_kind_role_assignment,
+    &arm_kind_role_assignment, &arm_kind_vault,
 };
 
 void arm_kind_action(const arm_kind *k, const char *verb, char *out, size_t n)

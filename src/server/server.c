@@ -8,6 +8,7 @@
  *   4. the HTTPS listener (so that port 0 resolves to a real port), which
  *      answers 503 until step 5 is done;
  *   5. token service and resource manager, built with the public URL;
+ *   5b. the vaults' data plane (src/vault): a listener per vault;
  *   6. the node agent (src/agent): registers this node with the token
  *      service, listens on its loopback identity endpoint, then starts the
  *      container apps' replicas (skipped with --no-agent);
@@ -40,6 +41,7 @@
 #include "store/store.h"
 #include "sts/directory.h"
 #include "sts/sts.h"
+#include "vault/vault.h"
 
 typedef struct {
     sts *sts;
@@ -159,6 +161,7 @@ int server_run(const server_config *cfg, mident_error *err)
     char *secret = NULL;
     router r = {0};
     agent *ag = NULL;
+    vault_mgr *vm = NULL;
     sigset_t sigs;
     block_signals(&sigs);
 
@@ -220,6 +223,18 @@ int server_run(const server_config *cfg, mident_error *err)
         goto out;
     __atomic_store_n(&r.ready, 1, __ATOMIC_RELEASE);
 
+    /* The vaults' data plane: one HTTPS listener per vault (vault.h). */
+    vault_config vc = {.store = st,
+                       .sts = r.sts,
+                       .bind_addr = cfg->listen_addr,
+                       .cert_pem = tls.cert_pem,
+                       .key_pem = tls.key_pem,
+                       .authority = url};
+    if (!(vm = vault_start(&vc, err))) {
+        mid_err_wrap(err, "starting the vaults");
+        goto out;
+    }
+
     if (cfg->agent_enabled) {
         char hook[4096];
         const char *hooks = getenv("MIDENT_TEST_HOOKS");
@@ -269,6 +284,7 @@ int server_run(const server_config *cfg, mident_error *err)
     rc = 0;
 out:
     agent_stop(ag); /* first: replicas may still be talking to us */
+    vault_stop(vm);
     __atomic_store_n(&r.ready, 0, __ATOMIC_RELEASE);
     http_server_stop(http);
     arm_free(r.arm);

@@ -11,6 +11,8 @@
  *   changes      the change feed: one row per resource or principal write,
  *                numbered by a store-wide revision
  *   audit        the append-only record of every token issued
+ *   secrets      the secrets of Key Vault-compatible vaults (vault/), every
+ *                version of each, keyed by the vault's internal key
  *
  * The embedded implementation is SQLite in WAL mode (store_sqlite.c). A
  * PostgreSQL backend can be added behind this same header.
@@ -233,5 +235,60 @@ typedef struct {
 /* Up to max rows with seq > after, oldest first. *out malloc'd. */
 int store_audit_list(mid_store *s, int64_t after, size_t max,
                      store_audit_row **out, size_t *n, mident_error *err);
+
+/* ---- vault secrets (only vault/ and arm/vaults.c call these) --------- */
+
+/* A secret version of a vault. Vaults are named by their internal key (a
+ * UUID fixed for the life of one vault resource, so that a vault deleted
+ * and created again under the same name starts empty); secret names
+ * compare case-insensitively, as Key Vault's do, and keep the case of
+ * their first version. "Latest" is the version written last. */
+#define STORE_SECRET_NAME_MAX 128
+
+typedef struct {
+    char name[STORE_SECRET_NAME_MAX];
+    char version[33];   /* 32 lower-case hex characters */
+    char *value;        /* NULL in listings */
+    char *meta;         /* JSON object: contentType, tags, enabled, nbf, exp */
+    int64_t created;
+    int64_t updated;
+    int64_t seq;        /* store-wide write order (the listing cursor) */
+} store_secret;
+
+void store_secret_free(store_secret *s); /* frees members, not s */
+void store_secret_list_free(store_secret *arr, size_t n);
+
+/* Adds a version. ECONFLICT if (vault, name, version) exists. */
+int store_secret_add(mid_store *s, const char *vault_key, const char *name,
+                     const char *version, const char *value, const char *meta,
+                     int64_t now, mident_error *err);
+/* One version, or the latest when version is NULL or "". ENOTFOUND. */
+int store_secret_get(mid_store *s, const char *vault_key, const char *name,
+                     const char *version, store_secret *out, mident_error *err);
+/* Replaces the meta of one version (latest when version is NULL/""). */
+int store_secret_set_meta(mid_store *s, const char *vault_key,
+                          const char *name, const char *version,
+                          const char *meta, int64_t now, mident_error *err);
+/* The latest version of each secret whose lower-cased name sorts after
+ * `after_lc` (NULL/"" = from the start), by name, at most max; values are
+ * not read. *out malloc'd (store_secret_list_free). */
+int store_secret_list(mid_store *s, const char *vault_key,
+                      const char *after_lc, size_t max, store_secret **out,
+                      size_t *n, mident_error *err);
+/* The versions of one secret with seq > after_seq, oldest first. */
+int store_secret_versions(mid_store *s, const char *vault_key,
+                          const char *name, int64_t after_seq, size_t max,
+                          store_secret **out, size_t *n, mident_error *err);
+/* Deletes every version of a secret. ENOTFOUND if it has none. */
+int store_secret_delete(mid_store *s, const char *vault_key, const char *name,
+                        mident_error *err);
+/* Deletes every secret of a vault; returns the number of versions deleted
+ * or -1. */
+int64_t store_secret_purge_vault(mid_store *s, const char *vault_key,
+                                 mident_error *err);
+/* The distinct vault keys that hold secrets: *out is a malloc'd array of
+ * *n malloc'd strings (free each, then the array). */
+int store_secret_vault_keys(mid_store *s, char ***out, size_t *n,
+                            mident_error *err);
 
 #endif

@@ -157,6 +157,22 @@ static const char *const migrations[] = {
     "  replica              TEXT,"
     "  node                 TEXT"
     ");",
+
+    /* 2: secrets of the Key Vault-compatible vaults. seq orders versions
+     * (latest = highest) and is the listing cursor. */
+    "CREATE TABLE vault_secrets ("
+    "  seq       INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  vault_key TEXT NOT NULL,"
+    "  name_lc   TEXT NOT NULL,"
+    "  name      TEXT NOT NULL,"
+    "  version   TEXT NOT NULL,"
+    "  value     TEXT NOT NULL,"
+    "  meta      TEXT NOT NULL,"
+    "  created   INTEGER NOT NULL,"
+    "  updated   INTEGER NOT NULL,"
+    "  UNIQUE(vault_key, name_lc, version)"
+    ");"
+    "CREATE INDEX vault_secrets_by_name ON vault_secrets(vault_key, name_lc, seq);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -201,10 +217,20 @@ enum {
     SQL_CHANGES_SINCE,
     SQL_AUDIT_ADD,
     SQL_AUDIT_LIST,
+    SQL_SECRET_ADD,
+    SQL_SECRET_GET,
+    SQL_SECRET_LATEST,
+    SQL_SECRET_META,
+    SQL_SECRET_LIST,
+    SQL_SECRET_VERSIONS,
+    SQL_SECRET_DELETE,
+    SQL_SECRET_PURGE,
+    SQL_SECRET_KEYS,
     SQL_COUNT
 };
 
 #define RES_COLS "id, type, body, etag, created, updated, rev"
+#define SECRET_COLS "name, version, meta, created, updated, seq"
 #define PRINCIPAL_COLS "object_id, app_id, display_name, type, resource_id, created"
 
 /* The scope statements select [p, p + "0") -- '0' is the character after
@@ -275,6 +301,32 @@ static const char *const sql_text[SQL_COUNT] = {
                        "audience, grant_type, identity_resource_id, "
                        "app_resource_id, replica, node FROM audit "
                        "WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [SQL_SECRET_ADD] = "INSERT INTO vault_secrets(vault_key, name_lc, name, "
+                       "version, value, meta, created, updated) VALUES(?1, ?2, "
+                       "coalesce((SELECT name FROM vault_secrets WHERE "
+                       "vault_key = ?1 AND name_lc = ?2 ORDER BY seq LIMIT 1), "
+                       "?3), ?4, ?5, ?6, ?7, ?7)",
+    [SQL_SECRET_GET] = "SELECT " SECRET_COLS ", value FROM vault_secrets "
+                       "WHERE vault_key = ?1 AND name_lc = ?2 AND version = ?3",
+    [SQL_SECRET_LATEST] = "SELECT " SECRET_COLS ", value FROM vault_secrets "
+                          "WHERE vault_key = ?1 AND name_lc = ?2 "
+                          "ORDER BY seq DESC LIMIT 1",
+    [SQL_SECRET_META] = "UPDATE vault_secrets SET meta = ?3, updated = ?4 "
+                        "WHERE seq = (SELECT seq FROM vault_secrets WHERE "
+                        "vault_key = ?1 AND name_lc = ?2 AND "
+                        "(?5 = '' OR version = ?5) ORDER BY seq DESC LIMIT 1)",
+    [SQL_SECRET_LIST] = "SELECT " SECRET_COLS " FROM vault_secrets AS v "
+                        "WHERE vault_key = ?1 AND name_lc > ?2 AND seq = "
+                        "(SELECT max(seq) FROM vault_secrets WHERE "
+                        "vault_key = v.vault_key AND name_lc = v.name_lc) "
+                        "ORDER BY name_lc LIMIT ?3",
+    [SQL_SECRET_VERSIONS] = "SELECT " SECRET_COLS " FROM vault_secrets "
+                            "WHERE vault_key = ?1 AND name_lc = ?2 AND "
+                            "seq > ?3 ORDER BY seq LIMIT ?4",
+    [SQL_SECRET_DELETE] = "DELETE FROM vault_secrets WHERE vault_key = ?1 "
+                          "AND name_lc = ?2",
+    [SQL_SECRET_PURGE] = "DELETE FROM vault_secrets WHERE vault_key = ?1",
+    [SQL_SECRET_KEYS] = "SELECT DISTINCT vault_key FROM vault_secrets",
 };
 
 /* ---- the handle ------------------------------------------------------- */
@@ -1542,6 +1594,240 @@ int store_audit_list(mid_store *s, int64_t after, size_t max,
     done(st);
     unlock(s);
     if (rc < 0) {
+        free(arr);
+        return -1;
+    }
+    *out = arr;
+    *n = cnt;
+    return 0;
+}
+
+/* ---- vault secrets ------------------------------------------------------ */
+
+void store_secret_free(store_secret *x)
+{
+    if (!x)
+        return;
+    if (x->value) {
+        /* a secret's value should not linger in freed memory */
+        memset(x->value, 0, strlen(x->value));
+        free(x->value);
+    }
+    free(x->meta);
+    x->value = x->meta = NULL;
+}
+
+void store_secret_list_free(store_secret *arr, size_t n)
+{
+    for (size_t i = 0; arr && i < n; i++)
+        store_secret_free(&arr[i]);
+    free(arr);
+}
+
+/* Lower-cased secret name; -1 (EINVAL) when empty or too long. */
+static int secret_name_lc(const char *name, char out[STORE_SECRET_NAME_MAX],
+                          mident_error *err)
+{
+    if (!name || !*name || lower_into(out, STORE_SECRET_NAME_MAX, name) < 0)
+        return mid_fail(err, MIDENT_EINVAL, "store: bad secret name");
+    return 0;
+}
+
+/* Reads SECRET_COLS (and value at column 6 when with_value). */
+static int read_secret(sqlite3_stmt *st, store_secret *x, int with_value,
+                       mident_error *err)
+{
+    memset(x, 0, sizeof *x);
+    col_copy(st, 0, x->name, sizeof x->name);
+    col_copy(st, 1, x->version, sizeof x->version);
+    x->meta = col_dup(st, 2);
+    x->created = sqlite3_column_int64(st, 3);
+    x->updated = sqlite3_column_int64(st, 4);
+    x->seq = sqlite3_column_int64(st, 5);
+    if (with_value)
+        x->value = col_dup(st, 6);
+    if (!x->meta || (with_value && !x->value)) {
+        store_secret_free(x);
+        return mid_fail(err, MIDENT_ENOMEM, "store: out of memory");
+    }
+    return 0;
+}
+
+int store_secret_add(mid_store *s, const char *vault_key, const char *name,
+                     const char *version, const char *value, const char *meta,
+                     int64_t now, mident_error *err)
+{
+    char lc[STORE_SECRET_NAME_MAX];
+    if (!vault_key || !version || !value || !meta)
+        return mid_fail(err, MIDENT_EINVAL, "store: secret fields required");
+    if (secret_name_lc(name, lc, err) < 0)
+        return -1;
+    if (op_begin(s, err) < 0)
+        return -1;
+    int rc = exec1(s, SQL_SECRET_ADD, err, "writing a secret", "ssssssI",
+                   vault_key, lc, name, version, value, meta, now);
+    return op_end(s, rc, err);
+}
+
+int store_secret_get(mid_store *s, const char *vault_key, const char *name,
+                     const char *version, store_secret *out, mident_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char lc[STORE_SECRET_NAME_MAX];
+    if (!vault_key || secret_name_lc(name, lc, err) < 0)
+        return mid_fail(err, MIDENT_EINVAL, "store: bad secret name");
+    int latest = !version || !*version;
+    lock(s);
+    sqlite3_stmt *st = latest
+        ? query(s, SQL_SECRET_LATEST, err, "ss", vault_key, lc)
+        : query(s, SQL_SECRET_GET, err, "sss", vault_key, lc, version);
+    int rc = st ? step(s, st, err, "reading a secret") : -1;
+    if (rc > 0)
+        rc = read_secret(st, out, 1, err);
+    else if (rc == 0)
+        rc = mid_fail(err, MIDENT_ENOTFOUND, "store: no such secret");
+    done(st);
+    unlock(s);
+    return rc < 0 ? -1 : 0;
+}
+
+int store_secret_set_meta(mid_store *s, const char *vault_key,
+                          const char *name, const char *version,
+                          const char *meta, int64_t now, mident_error *err)
+{
+    char lc[STORE_SECRET_NAME_MAX];
+    if (!vault_key || !meta || secret_name_lc(name, lc, err) < 0)
+        return mid_fail(err, MIDENT_EINVAL, "store: bad secret update");
+    if (op_begin(s, err) < 0)
+        return -1;
+    int rc = exec1(s, SQL_SECRET_META, err, "updating a secret", "sssIs",
+                   vault_key, lc, meta, now, version ? version : "");
+    if (rc == 0 && sqlite3_changes(s->db) == 0)
+        rc = mid_fail(err, MIDENT_ENOTFOUND, "store: no such secret");
+    return op_end(s, rc, err);
+}
+
+/* Runs a listing statement into a malloc'd array. Caller holds mu. */
+static int secret_rows(mid_store *s, sqlite3_stmt *st, store_secret **out,
+                       size_t *n, mident_error *err)
+{
+    store_secret *arr = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc = st ? 1 : -1;
+    while (rc > 0 && (rc = step(s, st, err, "listing secrets")) > 0) {
+        store_secret *p = grow(arr, &cap, cnt, sizeof *arr);
+        if (!p) {
+            rc = mid_fail(err, MIDENT_ENOMEM, "store: out of memory");
+            break;
+        }
+        arr = p;
+        if (read_secret(st, &arr[cnt], 0, err) < 0) {
+            rc = -1;
+            break;
+        }
+        cnt++;
+    }
+    done(st);
+    if (rc < 0) {
+        store_secret_list_free(arr, cnt);
+        return -1;
+    }
+    *out = arr;
+    *n = cnt;
+    return 0;
+}
+
+int store_secret_list(mid_store *s, const char *vault_key,
+                      const char *after_lc, size_t max, store_secret **out,
+                      size_t *n, mident_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!vault_key)
+        return mid_fail(err, MIDENT_EINVAL, "store: no vault key");
+    if (max == 0)
+        return 0;
+    lock(s);
+    sqlite3_stmt *st = query(s, SQL_SECRET_LIST, err, "ssI", vault_key,
+                             after_lc ? after_lc : "", clamp_max(max));
+    int rc = secret_rows(s, st, out, n, err);
+    unlock(s);
+    return rc;
+}
+
+int store_secret_versions(mid_store *s, const char *vault_key,
+                          const char *name, int64_t after_seq, size_t max,
+                          store_secret **out, size_t *n, mident_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    char lc[STORE_SECRET_NAME_MAX];
+    if (!vault_key || secret_name_lc(name, lc, err) < 0)
+        return mid_fail(err, MIDENT_EINVAL, "store: bad secret name");
+    if (max == 0)
+        return 0;
+    lock(s);
+    sqlite3_stmt *st = query(s, SQL_SECRET_VERSIONS, err, "ssII", vault_key,
+                             lc, after_seq, clamp_max(max));
+    int rc = secret_rows(s, st, out, n, err);
+    unlock(s);
+    return rc;
+}
+
+int store_secret_delete(mid_store *s, const char *vault_key, const char *name,
+                        mident_error *err)
+{
+    char lc[STORE_SECRET_NAME_MAX];
+    if (!vault_key || secret_name_lc(name, lc, err) < 0)
+        return mid_fail(err, MIDENT_EINVAL, "store: bad secret name");
+    if (op_begin(s, err) < 0)
+        return -1;
+    int rc = exec1(s, SQL_SECRET_DELETE, err, "deleting a secret", "ss",
+                   vault_key, lc);
+    if (rc == 0 && sqlite3_changes(s->db) == 0)
+        rc = mid_fail(err, MIDENT_ENOTFOUND, "store: no such secret");
+    return op_end(s, rc, err);
+}
+
+int64_t store_secret_purge_vault(mid_store *s, const char *vault_key,
+                                 mident_error *err)
+{
+    if (!vault_key)
+        return mid_fail(err, MIDENT_EINVAL, "store: no vault key");
+    if (op_begin(s, err) < 0)
+        return -1;
+    int rc = exec1(s, SQL_SECRET_PURGE, err, "purging secrets", "s", vault_key);
+    int64_t count = rc == 0 ? sqlite3_changes64(s->db) : 0;
+    rc = op_end(s, rc, err);
+    return rc < 0 ? -1 : count;
+}
+
+int store_secret_vault_keys(mid_store *s, char ***out, size_t *n,
+                            mident_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    char **arr = NULL;
+    size_t cnt = 0, cap = 0;
+    lock(s);
+    sqlite3_stmt *st = query(s, SQL_SECRET_KEYS, err, "");
+    int rc = st ? 1 : -1;
+    while (rc > 0 && (rc = step(s, st, err, "listing vault keys")) > 0) {
+        char **p = grow(arr, &cap, cnt, sizeof *arr);
+        if (!p || !(p[cnt] = col_dup(st, 0))) {
+            if (p)
+                arr = p;
+            rc = mid_fail(err, MIDENT_ENOMEM, "store: out of memory");
+            break;
+        }
+        arr = p;
+        cnt++;
+    }
+    done(st);
+    unlock(s);
+    if (rc < 0) {
+        for (size_t i = 0; i < cnt; i++)
+            free(arr[i]);
         free(arr);
         return -1;
     }
