@@ -36,6 +36,9 @@ static void usage(FILE *f)
             "  containerapp identity assign|remove|show ...\n"
             "  role assignment create|list|delete ...\n"
             "  role definition list [--name NAME]\n"
+            "  keyvault create|show|list|delete ...\n"
+            "  keyvault set-policy|delete-policy -n VAULT --object-id OID ...\n"
+            "  keyvault secret set|show|list|delete --vault-name VAULT ...\n"
             "  keys rotate | list\n"
             "  audit list [--after SEQ] [--top N]\n"
             "  containerapp logs show -n APP -g RG [--replica NAME] [--tail N]\n"
@@ -57,7 +60,8 @@ static group_fn arm_group_cmd(const char *cmd)
                   {"group", cmd_group},
                   {"identity", cmd_identity},
                   {"containerapp", cmd_containerapp},
-                  {"role", cmd_role}};
+                  {"role", cmd_role},
+                  {"keyvault", cmd_keyvault}};
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         if (strcmp(cmd, groups[i].name) == 0)
             return groups[i].fn;

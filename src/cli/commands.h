@@ -17,6 +17,7 @@ int cmd_identity(cli_ctx *ctx, int argc, char **argv);
 int cmd_containerapp(cli_ctx *ctx, int argc, char **argv);
 int cmd_containerapp_identity(cli_ctx *ctx, int argc, char **argv);
 int cmd_role(cli_ctx *ctx, int argc, char **argv);
+int cmd_keyvault(cli_ctx *ctx, int argc, char **argv);
 
 /* Works on the data directory only (no server needed). */
 int cmd_logout(cli_ctx *ctx, int argc, char **argv);
