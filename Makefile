@@ -32,7 +32,8 @@ endif
 
 # libmident: the public library and the core helpers it is built from.
 LIB_CORE := src/core/err.c src/core/b64.c src/core/buf.c src/core/json.c \
-            src/core/rand.c src/core/log.c
+            src/core/rand.c src/core/log.c src/core/http_client.c \
+            src/core/form.c
 LIB_SRCS := $(wildcard lib/*.c) $(LIB_CORE)
 APP_SRCS := $(filter-out $(LIB_CORE),$(wildcard src/*/*.c))
 MAIN_SRC := src/main.c

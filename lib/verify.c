@@ -659,3 +659,8 @@ void mident_claims_free(mident_claims *c)
     free(c->kid);
     free(c);
 }
+
+int mident_keyset_has_kid(const mident_keyset *ks, const char *kid)
+{
+    return ks && kid && keyset_find(ks, kid) != NULL;
+}
