@@ -92,7 +92,7 @@ after(async () => {
   if (agentProc && agentProc.exitCode === null) agentProc.kill("SIGTERM");
   if (agentProc) assert.equal((await agentExit).code, 0, agentOut);
   for (const pid of pids) assert.equal(alive(pid), false, `replica ${pid} survived the agent`);
-  if (srv) await srv.stop();
+  if (srv) assert.equal((await srv.stop()).code, 0, srv.output());
   assert.ok(!agentOut.includes(node?.secret ?? "\0"), "the agent never logs its secret");
 });
 
