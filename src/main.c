@@ -22,6 +22,9 @@ static void usage(FILE *f)
             "     [--token-lifetime SEC] [--threads N] [--log-level LEVEL]\n"
             "     [--agent-listen ADDR:PORT] [--identity-host HOST] [--node NAME]\n"
             "     [--no-agent]\n"
+            "  agent --server URL --secret-file F [--node NAME] [--ca CA]\n"
+            "     [--agent-listen ADDR:PORT] [--identity-host HOST]\n"
+            "     (a node agent on another node: see docs/agent.md)\n"
             "\n"
             "commands:\n"
             "  account get-access-token [--resource R]\n"
@@ -40,6 +43,7 @@ static void usage(FILE *f)
             "  keyvault set-policy|delete-policy -n VAULT --object-id OID ...\n"
             "  keyvault secret set|show|list|delete --vault-name VAULT ...\n"
             "  keys rotate | list\n"
+            "  node add --name NODE\n"
             "  audit list [--after SEQ] [--top N]\n"
             "  containerapp logs show -n APP -g RG [--replica NAME] [--tail N]\n"
             "     [--type stdout|stderr|all] [--follow]\n"
@@ -122,6 +126,22 @@ int main(int argc, char **argv)
                strcmp(cmd, "-h") == 0) {
         usage(stdout);
         rc = 0;
+    } else if (strcmp(cmd, "agent") == 0) {
+        remote_agent_config acfg;
+        if (remote_agent_config_parse(ac - 1, av + 1, &acfg, &err) < 0) {
+            fprintf(stderr, "ERROR: %s\n", err.message);
+            usage(stderr);
+            rc = 2;
+        } else {
+            /* --data is a global option, already taken into ctx */
+            snprintf(acfg.data_dir, sizeof acfg.data_dir, "%s", ctx.data_dir);
+            rc = remote_agent_run(&acfg, &err) < 0 ? cli_error("%s", err.message) : 0;
+        }
+    } else if (strcmp(cmd, "node") == 0) {
+        if (cli_load(&ctx, &err) < 0)
+            rc = cli_error("%s", err.message);
+        else
+            rc = cmd_node(&ctx, ac - 1, av + 1);
     } else if (strcmp(cmd, "keys") == 0) {
         rc = cmd_keys(ctx.data_dir, ac - 1, av + 1);
     } else if (strcmp(cmd, "containerapp") == 0 && ac > 1 &&

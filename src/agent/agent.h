@@ -19,7 +19,9 @@
  *   agent.c       composition and the shared tables.
  *
  * In `mident up` the agent runs in the server process and reads the store
- * directly; it still never touches signing keys (only sts/ does).
+ * directly; it still never touches signing keys (only sts/ does). As
+ * `mident agent --server URL` (server/remote_agent.c) it has no store:
+ * the change feed and the mints both go over the HTTPS node channel.
  *
  * Thread safety: agent_start/agent_stop are called by one thread; the
  * agent runs its own threads (HTTP pool, feed, supervisor, cache refresh).
@@ -44,7 +46,8 @@ typedef struct {
     unsigned threads;          /* HTTP pool; 0 = cores */
     agent_channel *channel;    /* the agent owns it from agent_start on,
                                   also when agent_start fails */
-    mid_store *store;          /* the change feed to follow (in-process) */
+    mid_store *store;          /* the change feed to follow (in-process);
+                                  NULL: the channel's feed (remote) */
 } agent_config;
 
 agent *agent_start(const agent_config *cfg, mident_error *err);

@@ -21,8 +21,12 @@
  *   channel_local_new   in-process (`mident up`): calls sts_node_mint
  *                       directly. A test hook can make it fail as if the
  *                       token service were down (see docs/agent.md).
- *   (remote)            `mident agent --server URL` over HTTPS with a node
- *                       credential: not built yet (docs/agent.md).
+ *   channel_remote_new  `mident agent --server URL`: HTTPS to the
+ *                       server's node channel (sts/node_http.c) with a
+ *                       node credential (HTTP Basic), verifying the
+ *                       server's certificate against the deployment's CA.
+ *                       It also carries the change feed (feed below), since
+ *                       a remote agent has no store.
  *
  * Thread safety: mint may be called from many threads at once.
  */
@@ -48,9 +52,16 @@ typedef struct {
 } channel_token;
 
 typedef struct agent_channel agent_channel;
+struct cJSON;
 struct agent_channel {
     int (*mint)(agent_channel *ch, const channel_mint_req *req,
                 channel_token *out, mident_error *err);
+    /* The change feed after revision `since` (0: a snapshot), as the
+     * server's JSON (see sts/node_http.c); *out is the caller's. NULL for
+     * the in-process channel, whose agent reads the store itself. Errors
+     * as for mint (EUNAVAILABLE while the server is unreachable). */
+    int (*feed)(agent_channel *ch, int64_t since, struct cJSON **out,
+                mident_error *err);
     void (*free)(agent_channel *ch);
 };
 
@@ -62,5 +73,16 @@ struct sts;
  * MIDENT_EUNAVAILABLE (the "token service down" test hook). */
 agent_channel *channel_local_new(struct sts *s, const char *hook_path,
                                  mident_error *err);
+
+typedef struct {
+    const char *server_url;  /* "https://host:port", the server's public URL */
+    const char *node;        /* this node's name */
+    const char *secret;      /* its secret (`mident node add`); copied */
+    const char *ca_path;     /* PEM of the deployment's CA; NULL: system */
+} channel_remote_config;
+
+/* Channel over HTTPS to a `mident up` elsewhere. Makes no request yet. */
+agent_channel *channel_remote_new(const channel_remote_config *cfg,
+                                  mident_error *err);
 
 #endif

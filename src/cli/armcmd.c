@@ -394,6 +394,22 @@ int armc_call(cli_ctx *ctx, const char *method, const char *path,
     return 0;
 }
 
+int armc_list_type(cli_ctx *ctx, const char *group, const char *type,
+                   cJSON **out)
+{
+    char path[ARM_ID_MAX + 128];
+    if (group) {
+        char g[ARM_ID_MAX];
+        if (armc_group_id(ctx, group, g, sizeof g))
+            return 1;
+        snprintf(path, sizeof path, "%s/providers/%s", g, type);
+    } else {
+        snprintf(path, sizeof path, "/subscriptions/%s/providers/%s",
+                 ctx->subscription_id, type);
+    }
+    return armc_list(ctx, path, out);
+}
+
 int armc_list(cli_ctx *ctx, const char *path, cJSON **out)
 {
     cJSON *all = cJSON_CreateArray();

@@ -80,6 +80,10 @@ int armc_call(cli_ctx *ctx, const char *method, const char *path,
 /* GETs a collection ({value, nextLink}) with all its pages into *out (an
  * array). Returns 0 or 1 (printed). */
 int armc_list(cli_ctx *ctx, const char *path, cJSON **out);
+/* Lists resources of `type` in resource group `group` (a name), or in the
+ * whole subscription when group is NULL. Returns 0 or 1 (printed). */
+int armc_list_type(cli_ctx *ctx, const char *group, const char *type,
+                   cJSON **out);
 
 /* ---- ids ----------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 /* Groups that talk to a running server (they need cli_load first). */
 int cmd_account(cli_ctx *ctx, int argc, char **argv);
 int cmd_ad(cli_ctx *ctx, int argc, char **argv);
+int cmd_node(cli_ctx *ctx, int argc, char **argv);
 /* The az-like groups over the ARM API (armcmd.h has what they share). */
 int cmd_login(cli_ctx *ctx, int argc, char **argv);
 int cmd_group(cli_ctx *ctx, int argc, char **argv);

@@ -373,18 +373,8 @@ static int list(cli_ctx *ctx, int argc, char **argv)
     int rc = cli_args("containerapp", usage, argc, argv, spec, v);
     if (rc)
         return rc;
-    char path[ARM_ID_MAX + 128];
-    if (v[0].set) {
-        char g[ARM_ID_MAX];
-        if (armc_group_id(ctx, v[0].value, g, sizeof g))
-            return 1;
-        snprintf(path, sizeof path, "%s/providers/%s", g, APP_TYPE);
-    } else {
-        snprintf(path, sizeof path, "/subscriptions/%s/providers/%s",
-                 ctx->subscription_id, APP_TYPE);
-    }
     cJSON *all = NULL;
-    if (armc_list(ctx, path, &all))
+    if (armc_list_type(ctx, v[0].set ? v[0].value : NULL, APP_TYPE, &all))
         return 1;
     armc_print(ctx, all);
     cJSON_Delete(all);

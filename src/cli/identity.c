@@ -111,18 +111,8 @@ static int list(cli_ctx *ctx, int argc, char **argv)
     int rc = cli_args("identity", usage, argc, argv, spec, v);
     if (rc)
         return rc;
-    char path[ARM_ID_MAX + 128];
-    if (v[0].set) {
-        char g[ARM_ID_MAX];
-        if (armc_group_id(ctx, v[0].value, g, sizeof g))
-            return 1;
-        snprintf(path, sizeof path, "%s/providers/%s", g, UAMI_TYPE);
-    } else {
-        snprintf(path, sizeof path, "/subscriptions/%s/providers/%s",
-                 ctx->subscription_id, UAMI_TYPE);
-    }
     cJSON *all = NULL;
-    if (armc_list(ctx, path, &all))
+    if (armc_list_type(ctx, v[0].set ? v[0].value : NULL, UAMI_TYPE, &all))
         return 1;
     cJSON *out = cJSON_CreateArray();
     for (const cJSON *it = all->child; it; it = it->next)

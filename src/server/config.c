@@ -27,17 +27,14 @@
 #include "core/log.h"
 #include "server.h"
 
-static int parse_addr_port(const char *v, char *addr, size_t addr_n, int *port_out,
-                           mident_error *err);
-
 static int parse_listen(const char *v, server_config *cfg, mident_error *err)
 {
-    return parse_addr_port(v, cfg->listen_addr, sizeof cfg->listen_addr,
+    return server_parse_addr_port(v, cfg->listen_addr, sizeof cfg->listen_addr,
                            &cfg->port, err);
 }
 
 /* The host name as a node name: letters, digits, '-', '.', '_'. */
-static void default_node(char *out, size_t n)
+void server_default_node(char *out, size_t n)
 {
     char host[256] = "";
     if (gethostname(host, sizeof host - 1) < 0 || !host[0])
@@ -52,7 +49,7 @@ static void default_node(char *out, size_t n)
     out[k] = '\0';
 }
 
-static int parse_addr_port(const char *v, char *addr, size_t addr_n, int *port_out,
+int server_parse_addr_port(const char *v, char *addr, size_t addr_n, int *port_out,
                            mident_error *err)
 {
     const char *colon = strrchr(v, ':');
@@ -86,7 +83,7 @@ int server_config_parse(int argc, char **argv, server_config *cfg,
     snprintf(cfg->agent_addr, sizeof cfg->agent_addr, "127.0.0.1");
     cfg->agent_port = 4141;
     snprintf(cfg->agent_host, sizeof cfg->agent_host, "localhost");
-    default_node(cfg->node, sizeof cfg->node);
+    server_default_node(cfg->node, sizeof cfg->node);
     const char *env = getenv("MIDENT_DATA");
     if (env && *env)
         snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", env);
@@ -121,7 +118,7 @@ int server_config_parse(int argc, char **argv, server_config *cfg,
             cfg->token_lifetime = sec;
             i++;
         } else if (strcmp(a, "--agent-listen") == 0 && v) {
-            if (parse_addr_port(v, cfg->agent_addr, sizeof cfg->agent_addr,
+            if (server_parse_addr_port(v, cfg->agent_addr, sizeof cfg->agent_addr,
                                 &cfg->agent_port, err) < 0)
                 return -1;
             i++;

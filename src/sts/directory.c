@@ -113,16 +113,38 @@ static int new_principal(const char *type, const char *display_name,
     return 0;
 }
 
+int directory_new_secret(char **secret, char hash[65], mident_error *err)
+{
+    *secret = rand_secret(SECRET_BYTES, err);
+    if (!*secret)
+        return -1;
+    if (sha256_hex(*secret, hash, err) < 0) {
+        OPENSSL_cleanse(*secret, strlen(*secret));
+        free(*secret);
+        *secret = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int directory_secret_matches(const char *secret, const char *hash)
+{
+    char want[65];
+    if (!secret || !hash || strlen(hash) != 64 || sha256_hex(secret, want, NULL) < 0)
+        return 0;
+    return CRYPTO_memcmp(hash, want, 64) == 0;
+}
+
 int directory_add_secret(mid_store *s, const char *object_id, char **secret,
                          mident_error *err)
 {
     *secret = NULL;
     store_credential c;
     memset(&c, 0, sizeof c);
-    char *sec = rand_secret(SECRET_BYTES, err);
-    if (!sec)
+    char *sec = NULL;
+    if (directory_new_secret(&sec, c.hash, err) < 0)
         return -1;
-    if (uuid_v4(c.key_id, err) < 0 || sha256_hex(sec, c.hash, err) < 0)
+    if (uuid_v4(c.key_id, err) < 0)
         goto fail;
     snprintf(c.hint, sizeof c.hint, "%.3s", sec);
     c.created = (int64_t)time(NULL);

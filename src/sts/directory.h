@@ -41,6 +41,12 @@ int directory_create_application(mid_store *s, const char *display_name,
 /* Adds a client secret to an application; returned once in *secret. */
 int directory_add_secret(mid_store *s, const char *object_id, char **secret,
                          mident_error *err);
+/* A fresh secret of the same kind (256 bits, base64url; returned once in
+ * *secret, malloc'd) and the only form to store: its SHA-256 in hex. Used
+ * for application secrets and node credentials (sts_node_add). */
+int directory_new_secret(char **secret, char hash[65], mident_error *err);
+/* 1 if secret hashes to `hash` (compared in constant time), else 0. */
+int directory_secret_matches(const char *secret, const char *hash);
 /* Finds the application with app_id and checks secret against its hashes
  * in constant time. EAUTH when the secret is wrong or the app unknown
  * (same message both ways, so callers cannot probe for app ids). */

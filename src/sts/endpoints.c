@@ -477,6 +477,8 @@ static void unknown_tenant(const http_req *req, http_res *res, const char *t)
 
 int sts_handle(sts *s, const http_req *req, http_res *res)
 {
+    if (sts_node_handle(s, req, res)) /* the node channel, node_http.c */
+        return 1;
     char seg[MAX_SEGS][128];
     int n = split_path(req->path, seg);
     if (n < 2)

@@ -6,8 +6,13 @@
  *
  * Everything is re-read from the store at mint time, so a removal that
  * has committed refuses the very next mint, whatever the agent believes.
- * Nodes are meta keys "node:<name>" holding their registration time.
+ * Nodes are meta keys "node:<name>" holding their registration time; a
+ * node that runs as its own process (`mident agent --server`) also has a
+ * credential, meta "node-secret:<name>" = SHA-256 of its secret (made and
+ * checked by directory.c's helpers, like client secrets). node_http.c
+ * serves the channel over HTTPS.
  */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +21,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "directory.h"
 #include "sts.h"
 #include "sts_internal.h"
 
@@ -35,7 +41,7 @@ static int node_name_ok(const char *n)
     return 1;
 }
 
-int sts_node_register(sts *s, const char *node, mident_error *err)
+static int node_register(mid_store *st, const char *node, mident_error *err)
 {
     if (!node_name_ok(node))
         return mid_fail(err, MIDENT_EINVAL,
@@ -43,12 +49,52 @@ int sts_node_register(sts *s, const char *node, mident_error *err)
     char key[80], val[32];
     snprintf(key, sizeof key, "node:%s", node);
     char *old = NULL;
-    if (store_meta_get(s->store, key, &old, NULL) == 0) {
+    if (store_meta_get(st, key, &old, NULL) == 0) {
         free(old);
         return 0;
     }
     snprintf(val, sizeof val, "%lld", (long long)time(NULL));
-    return store_meta_put(s->store, key, val, err);
+    return store_meta_put(st, key, val, err);
+}
+
+int sts_node_register(sts *s, const char *node, mident_error *err)
+{
+    return node_register(s->store, node, err);
+}
+
+int sts_node_add(mid_store *st, const char *node, char **secret,
+                 mident_error *err)
+{
+    char key[80], hash[65];
+    *secret = NULL;
+    if (node_register(st, node, err) < 0)
+        return -1;
+    if (directory_new_secret(secret, hash, err) < 0)
+        return -1;
+    snprintf(key, sizeof key, "node-secret:%s", node);
+    if (store_meta_put(st, key, hash, err) < 0) {
+        OPENSSL_cleanse(*secret, strlen(*secret));
+        free(*secret);
+        *secret = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int sts_node_auth(sts *s, const char *node, const char *secret,
+                  mident_error *err)
+{
+    char key[80];
+    char *hash = NULL;
+    int ok = 0;
+    if (node_name_ok(node) && secret && *secret) {
+        snprintf(key, sizeof key, "node-secret:%s", node);
+        if (store_meta_get(s->store, key, &hash, NULL) == 0)
+            ok = directory_secret_matches(secret, hash);
+        free(hash);
+    }
+    /* One message for an unknown node and a wrong secret. */
+    return ok ? 0 : mid_fail(err, MIDENT_EAUTH, "invalid node credential");
 }
 
 /* 0 if object_id is assigned to the app document right now. */

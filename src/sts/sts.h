@@ -102,6 +102,20 @@ typedef struct {
 
 /* Records `node` as a node of this deployment (idempotent). */
 int sts_node_register(sts *s, const char *node, mident_error *err);
+/* Registers `node` and gives it a new credential for the HTTPS node
+ * channel (replacing any earlier one): a 256-bit secret returned once in
+ * *secret (malloc'd); the store keeps only its hash. Works on a store
+ * directly, so `mident node add` needs no running server. */
+int sts_node_add(mid_store *st, const char *node, char **secret,
+                 mident_error *err);
+/* Checks a node credential in constant time; EAUTH (one message for an
+ * unknown node and a wrong secret) if it does not match. */
+int sts_node_auth(sts *s, const char *node, const char *secret,
+                  mident_error *err);
+/* Serves the HTTPS node channel (node_http.c): POST /node/v1/token and
+ * GET /node/v1/feed, authenticated by a node credential. Returns 1 and
+ * fills res if the path is under /node/, else 0. */
+int sts_node_handle(sts *s, const http_req *req, http_res *res);
 int sts_node_mint(sts *s, const sts_node_mint_req *req, sts_token *out,
                   mident_error *err);
 

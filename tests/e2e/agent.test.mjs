@@ -7,15 +7,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
-import { request } from "node:https";
 import { join } from "node:path";
 import { randomUUID, createHash } from "node:crypto";
 import { startMident, runClient, adminToken, cli, decodeJwt, here, run, bin } from "./lib/harness.mjs";
+import { alive, armRequest, listReplicas, waitForReplicas, ask, rawAsk } from "./lib/agent_lib.mjs";
 
 let srv, ep, token, ca, sub;
 const RG = "agent-rg";
 const LOC = "westeurope";
-const API = "api-version=2025-07-01";
 const VAULT = "https://vault.azure.net";
 const NODE_APP = join(here, "..", "apps", "mi_probe.mjs");
 const PY_APP = join(here, "..", "apps", "mi_probe.py");
@@ -46,29 +45,8 @@ after(async () => {
   for (const pid of started) assert.equal(alive(pid), false, `replica pid ${pid} survived`);
 });
 
-function alive(pid) { try { process.kill(pid, 0); return true; } catch { return false; } }
-
-function arm(method, path, body, { bearer = token } = {}) {
-  let url = ep.arm.replace(/\/$/, "") + path;
-  if (!/[?&]api-version=/.test(url)) url += (url.includes("?") ? "&" : "?") + API;
-  const data = body === undefined ? undefined : JSON.stringify(body);
-  const h = {};
-  if (bearer) h.authorization = `Bearer ${bearer}`;
-  if (data !== undefined) { h["content-type"] = "application/json"; h["content-length"] = Buffer.byteLength(data); }
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: h, ca }, (res) => {
-      let text = "";
-      res.on("data", (d) => (text += d));
-      res.on("end", () => {
-        let json; try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, body: json, text });
-      });
-    });
-    req.on("error", reject);
-    if (data !== undefined) req.write(data);
-    req.end();
-  });
-}
+const arm = (method, path, body, { bearer = token } = {}) =>
+  armRequest({ ep, ca, bearer }, method, path, body);
 
 const group = () => `/subscriptions/${sub}/resourceGroups/${RG}`;
 const uami = (n) => `${group()}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${n}`;
@@ -101,51 +79,15 @@ async function mkApp(name, { system = false, uas = [], command, env = [], minRep
   return r.body;
 }
 
-// The replicas of an app that are running now: [{name, dir, work, pid, start}]
-function replicas(app) {
-  const dir = join(srv.dataDir, "replicas", RG, app.toLowerCase());
-  if (!existsSync(dir)) return [];
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const d = join(dir, name);
-    let meta; try { meta = JSON.parse(readFileSync(join(d, "replica.json"), "utf8")); } catch { continue; }
-    const starts = readFileSync(join(d, "stdout.log"), "utf8").split("\n")
-      .filter((l) => l.startsWith("{")).map((l) => { try { return JSON.parse(l); } catch { return null; } })
-      .filter((e) => e && e.event === "start");
-    const start = starts.find((s) => s.pid === meta.pid);
-    if (start && alive(meta.pid)) out.push({ name, dir: d, work: join(d, "work"), pid: meta.pid, start, meta, starts });
-  }
-  return out;
-}
+const replicas = (app) => listReplicas(srv.dataDir, RG, app);
 
 async function waitReplicas(app, n = 1, { timeoutMs = 15000, not = [] } = {}) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const rs = replicas(app).filter((r) => !not.includes(r.pid));
-    if (rs.length >= n) { rs.forEach((r) => started.add(r.pid)); return rs; }
-    if (Date.now() > until) throw new Error(`app ${app}: ${rs.length} of ${n} replicas running\n${srv.output()}`);
-    await sleep(50);
-  }
+  const rs = await waitForReplicas(srv.dataDir, RG, app, n, { timeoutMs, not, output: srv.output });
+  rs.forEach((r) => started.add(r.pid));
+  return rs;
 }
 
-// Asks the probe in replica r to do one request; resolves its answer.
-async function ask(r, req, timeoutMs = 40000) {
-  const id = randomUUID();
-  writeFileSync(join(r.work, `tmp-q-${id}`), JSON.stringify(req));
-  // rename: the probe never sees a half-written request
-  const { renameSync } = await import("node:fs");
-  renameSync(join(r.work, `tmp-q-${id}`), join(r.work, `req-${id}.json`));
-  const f = join(r.work, `res-${id}.json`);
-  const until = Date.now() + timeoutMs;
-  while (!existsSync(f)) {
-    if (Date.now() > until) throw new Error(`no answer from ${r.name}\n${readFileSync(join(r.dir, "stderr.log"), "utf8")}`);
-    await sleep(10);
-  }
-  return JSON.parse(readFileSync(f, "utf8"));
-}
-
-const raw = (r, query, headers = { "X-IDENTITY-HEADER": "$SECRET" }, extra = {}) =>
-  ask(r, { kind: "raw", query: { "api-version": "2019-08-01", ...query }, headers, ...extra });
+const raw = rawAsk;
 
 const discovery = () => `${ep.authority}/${ep.tenantId}/.well-known/openid-configuration`;
 

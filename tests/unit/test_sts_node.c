@@ -166,3 +166,41 @@ TEST(node_mint_audits_app_replica_and_node)
     ch->free(ch);
     teardown(&f);
 }
+
+TEST(node_credential_is_random_hashed_and_checked)
+{
+    fixture f;
+    if (setup(&f) < 0) {
+        CHECK(!"setup failed");
+        return;
+    }
+    char *s1 = NULL, *s2 = NULL;
+    mident_error err;
+    CHECK(sts_node_add(f.st, "node-r", &s1, &err) == 0);
+    CHECK(s1 && strlen(s1) == 43); /* 256 bits, base64url */
+    CHECK(sts_node_auth(f.sts, "node-r", s1, NULL) == 0);
+    /* only the hash is stored */
+    char *stored = NULL;
+    CHECK(store_meta_get(f.st, "node-secret:node-r", &stored, NULL) == 0);
+    CHECK(stored && strlen(stored) == 64 && !strstr(stored, s1));
+    free(stored);
+    /* wrong secret, unknown node, empty: one answer */
+    mid_err_clear(&err);
+    CHECK(sts_node_auth(f.sts, "node-r", "x", &err) < 0);
+    CHECK_EQ_INT(err.code, MIDENT_EAUTH);
+    CHECK(sts_node_auth(f.sts, "node-a", s1, NULL) < 0); /* no credential */
+    CHECK(sts_node_auth(f.sts, "nope", s1, NULL) < 0);
+    CHECK(sts_node_auth(f.sts, "node-r", "", NULL) < 0);
+    /* adding again replaces the secret; the node is registered for mints */
+    CHECK(sts_node_add(f.st, "node-r", &s2, NULL) == 0);
+    CHECK(s2 && strcmp(s1, s2) != 0);
+    CHECK(sts_node_auth(f.sts, "node-r", s1, NULL) < 0);
+    CHECK(sts_node_auth(f.sts, "node-r", s2, NULL) == 0);
+    CHECK_EQ_INT(mint(&f, "node-r", f.sys.object_id), MIDENT_OK);
+    char *s3 = NULL;
+    CHECK(sts_node_add(f.st, "bad name", &s3, &err) < 0);
+    CHECK(s3 == NULL);
+    free(s1);
+    free(s2);
+    teardown(&f);
+}
