@@ -94,11 +94,15 @@ static int refetch(mident_verifier *v, int force, mident_error *err)
 {
     pthread_mutex_lock(&v->fetch_mu);
     int64_t now = now_s();
-    if (!force && now - v->last_try < REFETCH_GAP) {
-        pthread_mutex_unlock(&v->fetch_mu);
-        return mid_fail(err, MIDENT_EUNAVAILABLE, "JWKS fetched moments ago");
+    /* The first fetch (force) does not count against the gap: a rotation
+     * right after start-up is still picked up. */
+    if (!force) {
+        if (v->last_try && now - v->last_try < REFETCH_GAP) {
+            pthread_mutex_unlock(&v->fetch_mu);
+            return mid_fail(err, MIDENT_EUNAVAILABLE, "JWKS fetched moments ago");
+        }
+        v->last_try = now;
     }
-    v->last_try = now;
     mident_keyset *ks = download(v, err);
     if (ks) {
         pthread_rwlock_wrlock(&v->lock);
