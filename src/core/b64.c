@@ -1,6 +1,7 @@
 /* b64.c -- base64 / base64url codecs; see b64.h. */
 #include "b64.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,15 +55,34 @@ char *b64_encode(const void *data, size_t len)
     return encode(data, len, STD, 1);
 }
 
+/* Reverse tables, built once: -1 for bytes outside the alphabet. A table
+ * lookup per character, because token verification decodes every request. */
+static signed char REV_STD[256], REV_URL[256];
+
+static void build_reverse(signed char rev[256], const char *alpha)
+{
+    memset(rev, -1, 256);
+    for (int i = 0; i < 64; i++)
+        rev[(unsigned char)alpha[i]] = (signed char)i;
+}
+
+static pthread_once_t rev_once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void)
+{
+    build_reverse(REV_STD, STD);
+    build_reverse(REV_URL, URL);
+}
+
 static int value_of(char c, const char *alpha)
 {
-    const char *p = c ? strchr(alpha, c) : NULL;
-    return p ? (int)(p - alpha) : -1;
+    return (alpha == URL ? REV_URL : REV_STD)[(unsigned char)c];
 }
 
 static unsigned char *decode(const char *s, size_t slen, size_t *outlen,
                              const char *alpha)
 {
+    pthread_once(&rev_once, build_tables);
     if (slen % 4 == 1)
         return NULL;
     unsigned char *out = malloc(slen / 4 * 3 + 3 + 1);
