@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/form.h"
 #include "arm/arm_int.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -91,23 +92,6 @@ static void public_host(const char *url, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)len, h);
 }
 
-/* The port of a vaultUri, 0 if none. */
-static int uri_port(const char *uri)
-{
-    const char *h = uri ? strstr(uri, "://") : NULL;
-    if (!h)
-        return 0;
-    h += 3;
-    const char *end = h + strcspn(h, "/");
-    const char *colon = NULL;
-    for (const char *p = h; p < end; p++)
-        if (*p == ':')
-            colon = p;
-    if (!colon || (h[0] == '[' && colon < (const char *)memchr(h, ']', (size_t)(end - h))))
-        return 0;
-    return atoi(colon + 1);
-}
-
 /* A TCP port that is free now and used by no other vault. */
 static int allocate_port(arm_call *c, int *port)
 {
@@ -132,7 +116,7 @@ static int allocate_port(arm_call *c, int *port)
         int used = 0;
         for (size_t i = 0; i < l.n && !used; i++) {
             cJSON *d = json_parse(l.items[i].body, strlen(l.items[i].body), NULL);
-            used = uri_port(json_get_str(json_get_ci(d, "properties"),
+            used = url_port(json_get_str(json_get_ci(d, "properties"),
                                          "vaultUri")) == p;
             cJSON_Delete(d);
         }

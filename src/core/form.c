@@ -129,3 +129,20 @@ int form_parse(const char *body, size_t len, form *out, mident_error *err)
     }
     return 0;
 }
+
+int url_port(const char *url)
+{
+    const char *h = url ? strstr(url, "://") : NULL;
+    if (!h)
+        return 0;
+    h += 3;
+    const char *end = h + strcspn(h, "/?#");
+    const char *colon = NULL;
+    for (const char *p = h; p < end; p++)
+        if (*p == ':')
+            colon = p;
+    const char *rb = memchr(h, ']', (size_t)(end - h));
+    if (!colon || (rb && colon < rb))
+        return 0;
+    return atoi(colon + 1);
+}

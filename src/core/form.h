@@ -30,6 +30,9 @@ void form_free(form *f);
 /* Percent-decodes s[0..len) into a malloc'd string ('+' -> ' ' when
  * plus_is_space). NULL on a malformed escape or an encoded NUL. */
 char *url_decode(const char *s, size_t len, int plus_is_space);
+/* The explicit port of an absolute URL ("https://h:8443/x" -> 8443; an
+ * IPv6 literal "[::1]:8443" is understood), or 0 when there is none. */
+int url_port(const char *url);
 /* Percent-encodes every byte outside RFC 3986 unreserved into a malloc'd
  * string. */
 char *url_encode(const char *s);

@@ -324,40 +324,6 @@ static X509 *cert_from_pem(const char *pem)
     return cert;
 }
 
-static char *bio_string(BIO *bio)
-{
-    char *data = NULL;
-    long len = BIO_get_mem_data(bio, &data);
-    char *out = len >= 0 ? malloc((size_t)len + 1) : NULL;
-    if (out) {
-        memcpy(out, data, (size_t)len);
-        out[len] = '\0';
-    }
-    if (data && len > 0)
-        OPENSSL_cleanse(data, (size_t)len); /* may have held a private key */
-    return out;
-}
-
-static char *key_to_pem(EVP_PKEY *key)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *pem = NULL;
-    if (bio && PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) == 1)
-        pem = bio_string(bio);
-    BIO_free(bio);
-    return pem;
-}
-
-static char *cert_to_pem(X509 *cert)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *pem = NULL;
-    if (bio && PEM_write_bio_X509(bio, cert) == 1)
-        pem = bio_string(bio);
-    BIO_free(bio);
-    return pem;
-}
-
 static void free_secret(char *s)
 {
     if (s) {
@@ -381,8 +347,8 @@ static int write_pair(const char *key_path, const char *cert_path, EVP_PKEY *key
                       X509 *cert, char **key_pem, char **cert_pem,
                       mident_error *err)
 {
-    *key_pem = key_to_pem(key);
-    *cert_pem = cert_to_pem(cert);
+    *key_pem = x509_key_pem(key);
+    *cert_pem = x509_cert_pem(cert);
     if (!*key_pem || !*cert_pem) {
         free_secret(*key_pem);
         free(*cert_pem);

@@ -17,4 +17,10 @@ int x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
  * 20 octets). Returns 1 on success. */
 int x509_random_serial(X509 *cert);
 
+/* PKCS#8 PEM of a private key, malloc'd (NULL on failure). The memory
+ * BIO that held it is wiped. */
+char *x509_key_pem(EVP_PKEY *key);
+/* PEM of a certificate, malloc'd (NULL on failure). */
+char *x509_cert_pem(X509 *cert);
+
 #endif

@@ -110,46 +110,6 @@ static void free_secret(char *s)
 
 /* ---- PEM and certificate helpers ------------------------------------- */
 
-static char *bio_to_string(BIO *bio)
-{
-    char *data = NULL;
-    long len = BIO_get_mem_data(bio, &data);
-    char *out = len >= 0 ? malloc((size_t)len + 1) : NULL;
-    if (out) {
-        memcpy(out, data, (size_t)len);
-        out[len] = '\0';
-    }
-    return out;
-}
-
-/* PKCS#8 "BEGIN PRIVATE KEY" PEM, malloc'd. */
-static char *private_key_pem(EVP_PKEY *pkey)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *pem = NULL;
-    if (bio && PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) == 1)
-        pem = bio_to_string(bio);
-    /* The memory BIO's buffer held the key too. */
-    if (bio) {
-        char *data = NULL;
-        long len = BIO_get_mem_data(bio, &data);
-        if (data && len > 0)
-            OPENSSL_cleanse(data, (size_t)len);
-    }
-    BIO_free(bio);
-    return pem;
-}
-
-static char *cert_pem(X509 *cert)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *pem = NULL;
-    if (bio && PEM_write_bio_X509(bio, cert) == 1)
-        pem = bio_to_string(bio);
-    BIO_free(bio);
-    return pem;
-}
-
 /* The self-signed certificate that carries the key in x5c and names it
  * (its SHA-1 thumbprint is the kid), as Entra ID publishes its keys. */
 static X509 *self_signed_cert(EVP_PKEY *pkey)
@@ -235,8 +195,8 @@ static int generate_store_key(store_key *out, mident_error *err)
         goto done;
     }
     if (cert_thumbprint(cert, out->kid, NULL, NULL) < 0 ||
-        !(out->private_pem = private_key_pem(pkey)) ||
-        !(out->cert_pem = cert_pem(cert))) {
+        !(out->private_pem = x509_key_pem(pkey)) ||
+        !(out->cert_pem = x509_cert_pem(cert))) {
         mid_fail(err, MIDENT_ECRYPTO, "cannot encode the new signing key");
         goto done;
     }

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/form.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "vault/vault_int.h"
@@ -44,23 +45,6 @@ struct vault_mgr {
     int stop;               /* atomic */
     int follower_running;
 };
-
-static int port_of(const char *uri)
-{
-    const char *h = uri ? strstr(uri, "://") : NULL;
-    if (!h)
-        return 0;
-    h += 3;
-    const char *end = h + strcspn(h, "/");
-    const char *colon = NULL;
-    for (const char *p = h; p < end; p++)
-        if (*p == ':')
-            colon = p;
-    const char *rb = memchr(h, ']', (size_t)(end - h));
-    if (!colon || (rb && colon < rb))
-        return 0;
-    return atoi(colon + 1);
-}
 
 static void listener_free(vault_listener *l)
 {
@@ -124,7 +108,7 @@ static int sync_locked(vault_mgr *m, mident_error *err)
         cJSON *d = json_parse(l.items[i].body, strlen(l.items[i].body), NULL);
         const cJSON *props = json_get_ci(d, "properties");
         const char *key = json_get_str(props, VAULT_KEY_PROP);
-        int port = port_of(json_get_str(props, "vaultUri"));
+        int port = url_port(json_get_str(props, "vaultUri"));
         if (!key || port <= 0) {
             cJSON_Delete(d);
             continue;

@@ -142,3 +142,15 @@ TEST(secrets_have_256_bits_and_compare_exactly)
     free(s);
     free(t);
 }
+
+TEST(url_port_reads_explicit_ports_only)
+{
+    CHECK_EQ_INT(url_port("https://127.0.0.1:8443/"), 8443);
+    CHECK_EQ_INT(url_port("https://127.0.0.1:9000"), 9000);
+    CHECK_EQ_INT(url_port("https://[::1]:4443/secrets/x"), 4443);
+    CHECK_EQ_INT(url_port("https://[::1]/secrets"), 0);
+    CHECK_EQ_INT(url_port("https://vault.example/a:b"), 0);
+    CHECK_EQ_INT(url_port("https://vault.example?x=a:1"), 0);
+    CHECK_EQ_INT(url_port("no scheme:80"), 0);
+    CHECK_EQ_INT(url_port(NULL), 0);
+}
