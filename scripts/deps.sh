@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS="build-essential pkg-config libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev openssl"
-TEST_PKGS="nodejs npm python3-azure curl"
+TEST_PKGS="nodejs npm python3-azure azure-cli curl"
 want="$BUILD_PKGS"
 [ "${MIDENT_DEPS:-test}" = "test" ] && want="$want $TEST_PKGS"
 
