@@ -43,7 +43,7 @@ static void usage(FILE *f)
             "  keyvault set-policy|delete-policy -n VAULT --object-id OID ...\n"
             "  keyvault secret set|show|list|delete --vault-name VAULT ...\n"
             "  keys rotate | list\n"
-            "  node add --name NODE\n"
+            "  node add --name NODE | node remove --name NODE\n"
             "  audit list [--after SEQ] [--top N]\n"
             "  containerapp logs show -n APP -g RG [--replica NAME] [--tail N]\n"
             "     [--type stdout|stderr|all] [--follow]\n"

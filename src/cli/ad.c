@@ -25,13 +25,6 @@
 #include "store/store.h"
 #include "sts/directory.h"
 
-static mid_store *open_store(const cli_ctx *ctx, mident_error *err)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/mident.db", ctx->data_dir);
-    return store_open(path, err);
-}
-
 static void print_credential(cli_ctx *ctx, const store_principal *p,
                              const char *secret)
 {
@@ -76,7 +69,7 @@ static int create_for_rbac(cli_ctx *ctx, int argc, char **argv)
     if (!role != !scope)
         return cli_error("--role and --scopes go together");
     mident_error err;
-    mid_store *st = open_store(ctx, &err);
+    mid_store *st = cli_open_store(ctx->data_dir, &err);
     if (!st)
         return cli_error("%s", err.message);
     store_principal p;
@@ -102,7 +95,7 @@ static int credential_reset(cli_ctx *ctx, int argc, char **argv)
     if (!id)
         return cli_usage("ad sp", "credential reset --id APPID");
     mident_error err;
-    mid_store *st = open_store(ctx, &err);
+    mid_store *st = cli_open_store(ctx->data_dir, &err);
     if (!st)
         return cli_error("%s", err.message);
     store_principal p;

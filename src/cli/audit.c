@@ -27,10 +27,8 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
     const char *top_s = cli_opt(argc, argv, "--top", NULL, NULL);
     int64_t after = after_s ? atoll(after_s) : 0;
     size_t top = top_s ? (size_t)atol(top_s) : 1000; /* rows are ~3 KB each */
-    char path[4096];
     mident_error err;
-    snprintf(path, sizeof path, "%s/mident.db", ctx->data_dir);
-    mid_store *st = store_open(path, &err);
+    mid_store *st = cli_open_store(ctx->data_dir, &err);
     if (!st)
         return cli_error("%s", err.message);
     store_audit_row *rows = NULL;

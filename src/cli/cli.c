@@ -12,6 +12,7 @@
 #include "core/fsutil.h"
 #include "core/http_client.h"
 #include "core/json.h"
+#include "store/store.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -22,6 +23,13 @@ int cli_error(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return 1;
+}
+
+struct mid_store *cli_open_store(const char *data_dir, mident_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mident.db", data_dir);
+    return store_open(path, err);
 }
 
 int cli_usage(const char *group, const char *text)

@@ -54,6 +54,11 @@ int cli_get_token(cli_ctx *ctx, const char *resource, cJSON **out,
 int cli_arm_token(cli_ctx *ctx, mident_error *err);
 
 
+/* Opens the data directory's store (DIR/mident.db), for the commands that
+ * work on it directly (ad, audit, keys, node, role's assignee lookup).
+ * The caller closes it with store_close. */
+struct mid_store *cli_open_store(const char *data_dir, mident_error *err);
+
 /* Prints a result in the chosen output format. */
 void cli_print(const cli_ctx *ctx, const cJSON *doc);
 /* Prints "ERROR: <message>" on stderr; returns 1. */

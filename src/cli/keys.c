@@ -21,10 +21,8 @@
 
 static int open_keys(const char *data_dir, mid_store **st, sts_keys **k)
 {
-    char path[4096];
     mident_error err;
-    snprintf(path, sizeof path, "%s/mident.db", data_dir);
-    *st = store_open(path, &err);
+    *st = cli_open_store(data_dir, &err);
     if (!*st)
         return cli_error("%s", err.message);
     *k = sts_keys_open(*st, MAX_LIFETIME, &err);

@@ -72,6 +72,8 @@ void store_rollback(mid_store *s);
 int store_meta_get(mid_store *s, const char *key, char **val, mident_error *err);
 int store_meta_put(mid_store *s, const char *key, const char *val,
                    mident_error *err);
+/* Removes a key. ENOTFOUND if it was not set. */
+int store_meta_delete(mid_store *s, const char *key, mident_error *err);
 
 /* ---- principals ------------------------------------------------------ */
 

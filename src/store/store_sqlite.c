@@ -192,6 +192,7 @@ enum {
     SQL_USER_VERSION,
     SQL_META_GET,
     SQL_META_PUT,
+    SQL_META_DEL,
     SQL_PRINCIPAL_PUT,
     SQL_PRINCIPAL_GET,
     SQL_PRINCIPAL_GET_BY_APP,
@@ -249,6 +250,7 @@ static const char *const sql_text[SQL_COUNT] = {
     [SQL_ROLLBACK_TO] = "ROLLBACK TO store_op",
     [SQL_USER_VERSION] = "PRAGMA user_version",
     [SQL_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [SQL_META_DEL] = "DELETE FROM meta WHERE key = ?1",
     [SQL_META_PUT] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [SQL_PRINCIPAL_PUT] = "INSERT INTO principals(" PRINCIPAL_COLS ") "
@@ -900,6 +902,18 @@ int store_meta_put(mid_store *s, const char *key, const char *val,
     if (op_begin(s, err) < 0)
         return -1;
     int rc = exec1(s, SQL_META_PUT, err, "writing meta", "ss", key, val);
+    return op_end(s, rc, err);
+}
+
+int store_meta_delete(mid_store *s, const char *key, mident_error *err)
+{
+    if (!key)
+        return mid_fail(err, MIDENT_EINVAL, "store: meta key required");
+    if (op_begin(s, err) < 0)
+        return -1;
+    int rc = exec1(s, SQL_META_DEL, err, "deleting meta", "s", key);
+    if (rc == 0 && sqlite3_changes(s->db) == 0)
+        rc = mid_fail(err, MIDENT_ENOTFOUND, "store: meta key '%.64s' is not set", key);
     return op_end(s, rc, err);
 }
 

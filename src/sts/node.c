@@ -81,6 +81,23 @@ int sts_node_add(mid_store *st, const char *node, char **secret,
     return 0;
 }
 
+int sts_node_remove(mid_store *st, const char *node, mident_error *err)
+{
+    char key[80];
+    if (!node_name_ok(node))
+        return mid_fail(err, MIDENT_EINVAL,
+                        "a node name is 1..63 letters, digits, '-', '.', '_'");
+    snprintf(key, sizeof key, "node-secret:%s", node);
+    if (store_meta_delete(st, key, err) < 0) {
+        if (err && err->code == MIDENT_ENOTFOUND)
+            mid_fail(err, MIDENT_ENOTFOUND, "node '%s' has no credential", node);
+        return -1;
+    }
+    snprintf(key, sizeof key, "node:%s", node);
+    store_meta_delete(st, key, NULL); /* registration: gone with it */
+    return 0;
+}
+
 int sts_node_auth(sts *s, const char *node, const char *secret,
                   mident_error *err)
 {

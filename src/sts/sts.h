@@ -108,6 +108,9 @@ int sts_node_register(sts *s, const char *node, mident_error *err);
  * directly, so `mident node add` needs no running server. */
 int sts_node_add(mid_store *st, const char *node, char **secret,
                  mident_error *err);
+/* Revokes a node's credential: its secret stops working on the next
+ * request. ENOTFOUND if the node has none. */
+int sts_node_remove(mid_store *st, const char *node, mident_error *err);
 /* Checks a node credential in constant time; EAUTH (one message for an
  * unknown node and a wrong secret) if it does not match. */
 int sts_node_auth(sts *s, const char *node, const char *secret,

@@ -172,4 +172,13 @@ test("an app runs on the remote agent; its token verifies; the server stops and 
   assert.ok([200, 202, 204].includes((await arm("DELETE", appId("remote-app"))).status));
   for (let i = 0; i < 100 && alive(r.pid); i++) await new Promise((res) => setTimeout(res, 100));
   assert.equal(alive(r.pid), false, agentOut);
+
+  // Revoking the node's credential refuses its very next request.
+  assert.equal((await nodeCall("GET", "/node/v1/feed?since=0")).status, 200);
+  const rm = await cli(srv.dataDir, ["node", "remove", "--name", "n1"]);
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.equal((await nodeCall("GET", "/node/v1/feed?since=0")).status, 401);
+  const again = await cli(srv.dataDir, ["node", "remove", "--name", "n1"]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /no credential/);
 });

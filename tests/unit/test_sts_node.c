@@ -200,6 +200,16 @@ TEST(node_credential_is_random_hashed_and_checked)
     char *s3 = NULL;
     CHECK(sts_node_add(f.st, "bad name", &s3, &err) < 0);
     CHECK(s3 == NULL);
+    /* removing revokes at once, and only that node's credential */
+    char *other = NULL;
+    CHECK(sts_node_add(f.st, "node-o", &other, NULL) == 0);
+    CHECK(sts_node_remove(f.st, "node-r", &err) == 0);
+    CHECK(sts_node_auth(f.sts, "node-r", s2, NULL) < 0);
+    CHECK(sts_node_auth(f.sts, "node-o", other, NULL) == 0);
+    CHECK(sts_node_remove(f.st, "node-r", &err) < 0);
+    CHECK_EQ_INT(err.code, MIDENT_ENOTFOUND);
+    CHECK(store_meta_get(f.st, "node-secret:node-r", &stored, NULL) < 0);
+    free(other);
     free(s1);
     free(s2);
     teardown(&f);
